@@ -1,0 +1,43 @@
+# CLIKOPRO — the two commands are `make run` and `make test`; see README.md.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+SERVICES := identity missions payments subscriptions appointments reputation trust-safety
+PROJECTS := shared/contracts shared/chassis $(addprefix services/,$(SERVICES)) gateway
+STAMP  := $(VENV)/.installed-$(shell cat constraints.txt $(addsuffix /pyproject.toml,$(PROJECTS)) | cksum | cut -d' ' -f1)
+
+.PHONY: install run test test-unit lint docs bench clean
+
+install: $(STAMP)
+
+# Installs exactly the pinned versions (constraints.txt), every project editable with its test extras.
+$(STAMP): constraints.txt $(addsuffix /pyproject.toml,$(PROJECTS))
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt pip setuptools wheel
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-build-isolation -c constraints.txt \
+		$(foreach p,$(PROJECTS),-e $(p)[test]) ruff
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+run: $(STAMP)
+	$(BIN)/python deploy/local/run_platform.py
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -m "not integration and not e2e" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python tools/check_boundaries.py
+
+docs: $(STAMP)
+	$(BIN)/python -m clikopro_contracts.catalog --out docs/events
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,101 @@
+"""The merged OpenAPI document of every service, served at /api/v1/openapi.json.
+
+Each service serves its own document (spec-first, at ``/openapi.json``); the
+gateway fetches them, keeps the paths it routes to that service, and merges
+components. A schema name used by two services for different shapes is
+prefixed with the service name, and its references rewritten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+import httpx
+
+from clikopro_gateway.routes import owner_of
+
+log = logging.getLogger(__name__)
+
+CACHE_SECONDS = 30.0
+
+
+def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and value.startswith("#/components/"):
+                section, _, name = value[len("#/components/") :].partition("/")
+                value = f"#/components/{section}/{renames.get(f'{section}/{name}', name)}"
+            out[key] = _rewrite_refs(value, renames)
+        return out
+    if isinstance(node, list):
+        return [_rewrite_refs(v, renames) for v in node]
+    return node
+
+
+def merge(documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    merged: dict[str, Any] = {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "CLIKOPRO API",
+            "version": "1.0",
+            "description": "The public API of CLIKOPRO, through its gateway. "
+            "Errors are application/problem+json with a stable `code`.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": {},
+        "components": {},
+        "tags": [],
+    }
+    for service in sorted(documents):
+        doc = documents[service]
+        renames: dict[str, str] = {}
+        for section, entries in (doc.get("components") or {}).items():
+            target = merged["components"].setdefault(section, {})
+            for name, definition in entries.items():
+                if name in target and target[name] != definition:
+                    renames[f"{section}/{name}"] = f"{service.replace('-', '_')}_{name}"
+        doc = _rewrite_refs(doc, renames)
+        for section, entries in (doc.get("components") or {}).items():
+            target = merged["components"].setdefault(section, {})
+            for name, definition in entries.items():
+                target[renames.get(f"{section}/{name}", name)] = definition
+        for path, item in (doc.get("paths") or {}).items():
+            if owner_of(path) == service:
+                merged["paths"][path] = item
+        known = {t["name"] for t in merged["tags"]}
+        merged["tags"] += [t for t in doc.get("tags", []) if t["name"] not in known]
+    return merged
+
+
+class MergedSpec:
+    def __init__(self, client: httpx.AsyncClient, upstreams: dict[str, str]) -> None:
+        self.client = client
+        self.upstreams = upstreams
+        self._cached: bytes | None = None
+        self._at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def _fetch(self, service: str, url: str) -> tuple[str, dict[str, Any] | None]:
+        try:
+            response = await self.client.get(f"{url}/openapi.json", timeout=3.0)
+            response.raise_for_status()
+            return service, response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            log.warning("no OpenAPI document from %s: %s", service, exc)
+            return service, None
+
+    async def document(self) -> bytes:
+        async with self._lock:
+            if self._cached is not None and time.monotonic() - self._at < CACHE_SECONDS:
+                return self._cached
+            results = await asyncio.gather(*(self._fetch(s, u) for s, u in self.upstreams.items()))
+            documents = {s: d for s, d in results if d is not None}
+            body = json.dumps(merge(documents)).encode()
+            if len(documents) == len(self.upstreams):
+                self._cached, self._at = body, time.monotonic()  # cache only a complete document
+            return body

@@ -1,0 +1,3 @@
+"""CLIKOPRO appointments service: appointments between clients and professionals (R15)."""
+
+SERVICE = "appointments"

@@ -1,0 +1,7 @@
+"""Event handlers of the appointments service: event type -> handler(event, uow)."""
+
+from __future__ import annotations
+
+from clikopro_chassis.bus.consumer import Handler
+
+HANDLERS: dict[str, Handler] = {}

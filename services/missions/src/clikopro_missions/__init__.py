@@ -1,0 +1,3 @@
+"""CLIKOPRO missions service: missions, proposals, contracts, tasks with checkpoints (R5-R9)."""
+
+SERVICE = "missions"

@@ -1,0 +1,36 @@
+"""Wiring of the missions service: the one place that builds its dependencies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from clikopro_chassis.db import Database
+from clikopro_missions import SERVICE
+from clikopro_missions.service_layer.unit_of_work import MissionsUnitOfWork
+from clikopro_missions.settings import MissionsSettings
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Services:
+    settings: MissionsSettings
+    database: Database
+    now: Callable[[], dt.datetime] = utcnow
+
+    def uow(self) -> MissionsUnitOfWork:
+        return MissionsUnitOfWork(self.database, producer=SERVICE)
+
+    def joined_uow(self, session: Session) -> MissionsUnitOfWork:
+        return MissionsUnitOfWork.joined(self.database, producer=SERVICE, session=session)
+
+
+def bootstrap(settings: MissionsSettings | None = None) -> Services:
+    settings = settings or MissionsSettings.from_env(SERVICE)
+    return Services(settings=settings, database=Database(settings.database_url))

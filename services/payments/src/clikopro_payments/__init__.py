@@ -1,0 +1,3 @@
+"""CLIKOPRO payments service: CLIKOPRO Secure on Stripe Connect, Paiement Direct, escrow ledger."""
+
+SERVICE = "payments"

@@ -1,0 +1,10 @@
+"""Worker entry point: ``clikopro-payments worker`` (outbox relay, event consumer, jobs)."""
+
+from clikopro_chassis import worker
+from clikopro_payments.bootstrap import bootstrap
+from clikopro_payments.service_layer.handlers import HANDLERS
+
+
+def main() -> None:
+    services = bootstrap()
+    worker.main(services.settings, services.database, handlers=HANDLERS, uow_factory=services.joined_uow)

@@ -1,0 +1,3 @@
+"""CLIKOPRO reputation service: reviews, reputation scores, professional directory (R16, R17)."""
+
+SERVICE = "reputation"

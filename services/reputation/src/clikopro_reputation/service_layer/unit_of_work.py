@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from clikopro_chassis.unit_of_work import UnitOfWork
+
+
+class ReputationUnitOfWork(UnitOfWork):
+    """The reputation service's unit of work; repositories are added with its features."""

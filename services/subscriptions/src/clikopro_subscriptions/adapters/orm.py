@@ -1,0 +1,7 @@
+"""Tables of the subscriptions database."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+metadata = MetaData()

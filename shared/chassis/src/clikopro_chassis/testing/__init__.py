@@ -1,0 +1,1 @@
+"""Test helpers shipped with the chassis (a pytest plugin, like nameko's)."""
