@@ -21,7 +21,7 @@ $(STAMP): constraints.txt $(addsuffix /pyproject.toml,$(PROJECTS))
 	touch $@
 
 run: $(STAMP)
-	$(BIN)/python deploy/local/run_platform.py
+	$(BIN)/python deploy/local/launcher.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -18,21 +18,15 @@ from clikopro_chassis.errors import AppError
 
 log = logging.getLogger(__name__)
 
-# RFC 9110 hop-by-hop headers, plus those the proxy sets itself.
+# RFC 9110 hop-by-hop headers are never forwarded.
 _HOP_BY_HOP = {
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "host",
-    "content-length",
-    "x-request-id",
-    "x-correlation-id",
-}
+    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+    "transfer-encoding", "upgrade",
+}  # fmt: skip
+#: Request headers the proxy sets itself.
+_NOT_FORWARDED = _HOP_BY_HOP | {"host", "content-length", "x-request-id", "x-correlation-id"}
+#: Response headers the gateway's own server writes (it would otherwise send them twice).
+_NOT_RETURNED = _HOP_BY_HOP | {"date", "server", "x-request-id"}
 
 
 class BadGateway(AppError):
@@ -58,7 +52,7 @@ class Forwarder:
         self.client = client
 
     async def forward(self, request: Request, service: str, base_url: str) -> Response:
-        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP]
+        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _NOT_FORWARDED]
         headers.append(("x-request-id", request_id_var.get() or ""))
         headers.append(("x-correlation-id", correlation_id_var.get() or ""))
         client_host = request.client.host if request.client else ""
@@ -66,12 +60,14 @@ class Forwarder:
         headers.append(
             ("x-forwarded-for", f"{forwarded_for}, {client_host}" if forwarded_for else client_host)
         )
+        # The body is read whole (the body-limit middleware bounds it) and sent with a
+        # Content-Length: connexion refuses chunked bodies on operations that require one.
         upstream_request = self.client.build_request(
             request.method,
             base_url + request.url.path,
             params=request.query_params.multi_items(),
             headers=headers,
-            content=request.stream(),
+            content=await request.body(),
         )
         try:
             upstream = await self.client.send(upstream_request, stream=True)
@@ -85,7 +81,7 @@ class Forwarder:
         except httpx.HTTPError as exc:
             log.warning("%s answered badly: %s", service, exc)
             raise BadGateway(f"The {service} service gave an invalid answer.") from None
-        response_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _HOP_BY_HOP}
+        response_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _NOT_RETURNED}
         return StreamingResponse(
             upstream.aiter_raw(),
             status_code=upstream.status_code,

@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from kombu import Connection, Queue
+from kombu import Queue
 
 from clikopro_chassis.bus.connection import broker_connection
 
@@ -40,10 +40,10 @@ def tap(broker_url: str, exchange: str, name: str, routing_key: str = "#") -> It
     queue = Queue(
         name, Exchange(exchange, type="topic", durable=True), routing_key=routing_key, durable=False
     )
-    with Connection(broker_url) as conn:
+    with broker_connection(broker_url) as conn:
         queue(conn.channel()).declare()
     try:
         yield queue
     finally:
-        with Connection(broker_url) as conn, contextlib.suppress(Exception):
+        with broker_connection(broker_url) as conn, contextlib.suppress(Exception):
             conn.channel().queue_delete(name)
