@@ -1,22 +1,13 @@
-"""``clikopro-appointments migrate|worker``."""
+"""``clikopro-appointments migrate|worker`` (see clikopro_chassis.cli)."""
 
 from __future__ import annotations
 
-import argparse
+from collections.abc import Sequence
 
 from clikopro_appointments.bootstrap import bootstrap
-from clikopro_chassis import migrations
+from clikopro_appointments.service_layer.handlers import HANDLERS
+from clikopro_chassis.cli import service_cli
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="clikopro-appointments")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("migrate", help="apply database migrations")
-    sub.add_parser("worker", help="run the outbox relay and event consumer")
-    args = parser.parse_args(argv)
-    if args.command == "migrate":
-        migrations.upgrade("clikopro_appointments", bootstrap().settings.database_url)
-    elif args.command == "worker":
-        from clikopro_appointments.entrypoints.worker import main as worker_main
-
-        worker_main()
+def main(argv: Sequence[str] | None = None) -> None:
+    service_cli("clikopro_appointments", bootstrap, HANDLERS, argv=argv)

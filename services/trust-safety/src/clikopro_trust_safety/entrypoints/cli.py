@@ -1,22 +1,13 @@
-"""``clikopro-trust-safety migrate|worker``."""
+"""``clikopro-trust-safety migrate|worker`` (see clikopro_chassis.cli)."""
 
 from __future__ import annotations
 
-import argparse
+from collections.abc import Sequence
 
-from clikopro_chassis import migrations
+from clikopro_chassis.cli import service_cli
 from clikopro_trust_safety.bootstrap import bootstrap
+from clikopro_trust_safety.service_layer.handlers import HANDLERS
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="clikopro-trust-safety")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("migrate", help="apply database migrations")
-    sub.add_parser("worker", help="run the outbox relay and event consumer")
-    args = parser.parse_args(argv)
-    if args.command == "migrate":
-        migrations.upgrade("clikopro_trust_safety", bootstrap().settings.database_url)
-    elif args.command == "worker":
-        from clikopro_trust_safety.entrypoints.worker import main as worker_main
-
-        worker_main()
+def main(argv: Sequence[str] | None = None) -> None:
+    service_cli("clikopro_trust_safety", bootstrap, HANDLERS, argv=argv)

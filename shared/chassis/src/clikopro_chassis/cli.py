@@ -1,0 +1,80 @@
+"""The command line every service shares: ``clikopro-<service> migrate|worker``.
+
+``migrate`` brings the service's database to the latest Alembic revision and
+declares its queues and bindings on the broker, so that events published
+before its worker first starts wait in its queue rather than being dropped
+as unroutable. ``worker`` runs the outbox relay, the event consumer and the
+periodic jobs until SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from clikopro_chassis import migrations, worker
+from clikopro_chassis.bus.connection import broker_connection, describe
+from clikopro_chassis.bus.consumer import Handler
+from clikopro_chassis.config import Settings
+from clikopro_chassis.db import Database
+from clikopro_chassis.jobs import PeriodicJob
+from clikopro_chassis.logs import configure_logging
+
+log = logging.getLogger(__name__)
+
+
+class ServiceRuntime(Protocol):
+    """What a service's bootstrap gives the chassis."""
+
+    settings: Settings
+    database: Database
+
+    def joined_uow(self, session: Session) -> Any: ...
+
+
+def declare_topology(settings: Settings, handlers: Mapping[str, Handler]) -> None:
+    topology = worker.topology_for(settings)
+    with broker_connection(settings.broker_url) as conn:
+        conn.ensure_connection(max_retries=5)
+        channel = conn.channel()
+        if handlers:
+            topology.declare(channel, handlers)
+        else:
+            topology.declare_exchange(channel)
+
+
+def run_worker(
+    runtime: ServiceRuntime, handlers: Mapping[str, Handler], jobs: Sequence[PeriodicJob] = ()
+) -> None:
+    worker.main(runtime.settings, runtime.database, handlers, runtime.joined_uow, jobs)
+
+
+def service_cli(
+    package: str,
+    bootstrap: Callable[[], ServiceRuntime],
+    handlers: Mapping[str, Handler],
+    *,
+    jobs: Callable[[ServiceRuntime], Sequence[PeriodicJob]] | None = None,
+    argv: Sequence[str] | None = None,
+) -> None:
+    runtime = bootstrap()
+    settings = runtime.settings
+    parser = argparse.ArgumentParser(prog=f"clikopro-{settings.service}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    migrate = sub.add_parser("migrate", help="migrate the database and declare the queues")
+    migrate.add_argument("--no-broker", action="store_true", help="only migrate the database")
+    sub.add_parser("worker", help="run the outbox relay, the event consumer and the periodic jobs")
+    args = parser.parse_args(argv)
+    if args.command == "migrate":
+        configure_logging(settings.service, level=settings.log_level, fmt=settings.log_format)
+        migrations.upgrade(package, settings.database_url)
+        log.info("database of %s migrated", settings.service)
+        if not args.no_broker:
+            declare_topology(settings, handlers)
+            log.info("queues of %s declared on %s", settings.service, describe(settings.broker_url))
+    elif args.command == "worker":
+        run_worker(runtime, handlers, jobs(runtime) if jobs else ())

@@ -1,0 +1,1 @@
+"""Operations tooling: inspect queues and dead letters, replay dead letters (R22)."""
