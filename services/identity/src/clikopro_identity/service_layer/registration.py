@@ -28,6 +28,27 @@ class Registration:
     profile: dict[str, Any]
 
 
+PRO_REQUIRED = ("company_name", "siret", "insurance", "trades", "postcode")
+
+
+def _check(command: Registration, password_min_length: int) -> None:
+    errors = []
+    if len(command.password) < password_min_length:
+        errors.append(field_error("password", f"must be at least {password_min_length} characters"))
+    if command.role == "pro":
+        missing = [name for name in PRO_REQUIRED if name not in command.profile]
+        errors += [field_error(name, "is required for a professional") for name in missing]
+    if errors:
+        raise ValidationFailed(errors=errors)
+
+
+def _pro_profile(user: User) -> dict[str, Any] | None:
+    """The public part of a professional's profile, which other services project."""
+    if user.role != "pro":
+        return None
+    return {k: user.profile[k] for k in ("company_name", "trades", "postcode")}
+
+
 def register(
     uow: IdentityUnitOfWork,
     command: Registration,
@@ -35,10 +56,7 @@ def register(
     now: Callable[[], dt.datetime],
     password_min_length: int,
 ) -> User:
-    if len(command.password) < password_min_length:
-        raise ValidationFailed(
-            errors=[field_error("password", f"must be at least {password_min_length} characters")]
-        )
+    _check(command, password_min_length)
     email = normalise_email(command.email)
     with uow:
         if uow.users.email_taken(email):
@@ -65,6 +83,8 @@ def register(
                 "first_name": user.first_name,
                 "last_name": user.last_name,
                 "registered_at": user.created_at,
+                "phone": user.phone,
+                "pro_profile": _pro_profile(user),
             },
         )
         try:

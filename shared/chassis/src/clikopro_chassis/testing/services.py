@@ -1,0 +1,28 @@
+"""Helpers for a service's own tests: a migrated database, its outbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from clikopro_chassis import migrations
+from clikopro_chassis.db import Database
+from clikopro_chassis.messaging import outbox_messages
+from clikopro_contracts import Event, parse_event
+
+
+def migrated_sqlite(package: str, directory: Path) -> str:
+    """A fresh SQLite database at the service's latest migration; returns its URL."""
+    url = f"sqlite:///{directory / (package + '.sqlite3')}"
+    migrations.upgrade(package, url)
+    return url
+
+
+def outbox_events(database: Database, event_type: str | None = None) -> list[Event]:
+    """The events a service wrote to its outbox, oldest first, parsed (so checked against their contract)."""
+    query = select(outbox_messages.c.body).order_by(outbox_messages.c.id)
+    if event_type:
+        query = query.where(outbox_messages.c.event_type == event_type)
+    with database.session() as session:
+        return [parse_event(body) for body in session.execute(query).scalars()]
