@@ -75,6 +75,8 @@ class Platform:
             f"{env_key(service)}_DATABASE_URL", f"sqlite:///{self.data_dir / (service + '.sqlite3')}"
         )
         env["BROKER_URL"] = self.base_env.get("BROKER_URL", f"filesystem://{self.data_dir / 'broker'}")
+        identity_port = self.service_port(dict((s, p) for s, _, p in SERVICES)["identity"])
+        env.setdefault("JWKS_URL", f"http://127.0.0.1:{identity_port}/.well-known/jwks.json")
         return env
 
     def migrate(self) -> None:

@@ -9,6 +9,7 @@ import flask
 from clikopro_chassis.context import correlation_id_var, request_id_var
 from clikopro_chassis.errors import Conflict, NotFound
 from clikopro_chassis.web.responses import created, ok
+from clikopro_chassis.web.security import principal
 
 
 def create_thing(body: dict[str, Any]) -> flask.Response:
@@ -27,3 +28,8 @@ def boom() -> flask.Response:
 
 def context() -> flask.Response:
     return ok({"request_id": request_id_var.get(), "correlation_id": correlation_id_var.get()})
+
+
+def whoami() -> flask.Response:
+    caller = principal()
+    return ok({"user_id": caller.user_id, "role": caller.role})

@@ -59,6 +59,10 @@ class Settings:
     validate_responses: bool = False
     #: Port of the worker's Prometheus endpoint; 0 disables it.
     worker_metrics_port: int = 0
+    #: Identity's public keys, to verify access tokens (file:// works for tests).
+    jwks_url: str = "http://127.0.0.1:8101/.well-known/jwks.json"
+    #: Least seconds between two JWKS refetches caused by an unknown key id.
+    jwks_refresh_cooldown_seconds: int = 30
     #: Where a local run keeps its SQLite files and broker folders.
     data_dir: str = "var"
 

@@ -19,12 +19,14 @@ from connexion.options import SwaggerUIOptions
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
+from clikopro_chassis.auth import TokenVerifier
 from clikopro_chassis.bus.connection import broker_connection
 from clikopro_chassis.config import Settings
 from clikopro_chassis.context import request_id_var
 from clikopro_chassis.db import Database
 from clikopro_chassis.errors import CODE_BY_STATUS, AppError
 from clikopro_chassis.metrics import render_latest
+from clikopro_chassis.web import security
 from clikopro_chassis.web.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from clikopro_chassis.web.validation import validator_map
 
@@ -163,6 +165,8 @@ def create_app(
         app.add_error_handler(exc_type, handler)
     app.add_error_handler(Exception, _unexpected)
 
+    verifier = TokenVerifier(settings.jwks_url, refresh_cooldown=settings.jwks_refresh_cooldown_seconds)
+    security.configure(verifier if settings.jwks_url else None)
     flask_app = app.app
     flask_app.extensions[EXTENSION_KEY] = services
     ready = Readiness(database, settings.broker_url, readiness or {})
