@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import time
+import uuid
 from typing import Any
 
 import flask
+from sqlalchemy import Column, MetaData, String, Table, Text, insert
 
 from clikopro_chassis.context import correlation_id_var, request_id_var
 from clikopro_chassis.errors import Conflict, NotFound
+from clikopro_chassis.unit_of_work import UnitOfWork
+from clikopro_chassis.web.app import services
+from clikopro_chassis.web.idempotency import idempotent
 from clikopro_chassis.web.responses import created, ok
 from clikopro_chassis.web.security import principal
 
@@ -33,3 +39,17 @@ def context() -> flask.Response:
 def whoami() -> flask.Response:
     caller = principal()
     return ok({"user_id": caller.user_id, "role": caller.role})
+
+
+notes_metadata = MetaData()
+notes = Table("notes", notes_metadata, Column("id", String(36), primary_key=True), Column("text", Text))
+
+
+@idempotent
+def create_note(body: dict[str, Any]) -> flask.Response:
+    note_id = str(uuid.uuid4())
+    with UnitOfWork(services().database, producer="probe") as uow:
+        uow.session.execute(insert(notes).values(id=note_id, text=body["text"]))
+        time.sleep(float(body.get("delay", 0)))  # widens the window for racing copies
+        uow.commit()
+    return created({"id": note_id, "text": body["text"]})

@@ -1,4 +1,5 @@
-"""Tables of the transactional outbox and the idempotent inbox.
+"""Tables of the transactional outbox, the idempotent inbox and the
+idempotency keys of HTTP requests.
 
 They live in each service's own database (created by the service's first
 Alembic migration through :mod:`clikopro_chassis.migrations`), so that an
@@ -49,6 +50,23 @@ inbox_messages = Table(
     # The primary key is the deduplication: a second insert of the same
     # (consumer, event) fails inside the handler's transaction.
     PrimaryKeyConstraint("consumer", "event_id", name="pk_inbox_messages"),
+)
+
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    # Who sent the key (user id, or "anonymous"): keys are only unique per caller.
+    Column("scope", String(100), nullable=False),
+    Column("key", String(255), nullable=False),
+    # Hash of method, path, query and body: the same key with another request is refused.
+    Column("fingerprint", String(64), nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("response_body", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("completed_at", UtcDateTime, nullable=True),
+    PrimaryKeyConstraint("scope", "key", name="pk_idempotency_keys"),
+    Index("ix_idempotency_keys_created_at", "created_at"),
 )
 
 

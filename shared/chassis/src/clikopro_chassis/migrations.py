@@ -60,7 +60,7 @@ def run_migrations(target_metadata: MetaData | Sequence[MetaData]) -> None:
 
 
 def create_messaging_tables_v1() -> None:
-    """Create ``outbox_messages`` and ``inbox_messages`` (call from a migration's ``upgrade``)."""
+    """Create the outbox, inbox and idempotency-key tables (call from a migration's ``upgrade``)."""
     from alembic import op
 
     op.create_table(
@@ -94,11 +94,25 @@ def create_messaging_tables_v1() -> None:
         sa.Column("processed_at", UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("consumer", "event_id", name="pk_inbox_messages"),
     )
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("scope", sa.String(100), nullable=False),
+        sa.Column("key", sa.String(255), nullable=False),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("response_body", sa.Text(), nullable=True),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("completed_at", UtcDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("scope", "key", name="pk_idempotency_keys"),
+    )
+    op.create_index("ix_idempotency_keys_created_at", "idempotency_keys", ["created_at"])
 
 
 def drop_messaging_tables_v1() -> None:
     from alembic import op
 
+    op.drop_index("ix_idempotency_keys_created_at", table_name="idempotency_keys")
+    op.drop_table("idempotency_keys")
     op.drop_table("inbox_messages")
     op.drop_index("ix_outbox_messages_published_at", table_name="outbox_messages")
     op.drop_index("ix_outbox_messages_pending", table_name="outbox_messages")

@@ -15,6 +15,7 @@ from typing import Any, Self
 
 from sqlalchemy.orm import Session
 
+from clikopro_chassis import idempotency
 from clikopro_chassis.context import current_causation_id, current_correlation_id
 from clikopro_chassis.db import Database
 from clikopro_chassis.outbox import add_to_outbox, notify_relay
@@ -67,6 +68,8 @@ class UnitOfWork:
         if self._joined is not None:
             self.session.flush()  # the batch owner commits
         else:
+            # An HTTP request with an Idempotency-Key claims it with its effect, atomically.
+            idempotency.claim_in(self.session)
             self.session.commit()
         self._committed = True
         self._notified = False

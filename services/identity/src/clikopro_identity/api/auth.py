@@ -7,12 +7,14 @@ from typing import Any
 import flask
 
 from clikopro_chassis.web.app import services
+from clikopro_chassis.web.idempotency import idempotent
 from clikopro_chassis.web.responses import created
 from clikopro_identity.service_layer.registration import Registration, register
 
 PRO_FIELDS = ("company_name", "siret", "insurance", "trades", "postcode")
 
 
+@idempotent
 def register_user(body: dict[str, Any]) -> flask.Response:
     svc = services()
     command = Registration(
