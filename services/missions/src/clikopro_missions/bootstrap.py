@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from clikopro_chassis.db import Database
 from clikopro_missions import SERVICE
+from clikopro_missions.adapters.storage import InvoiceStorage, LocalDirectoryStorage
 from clikopro_missions.service_layer.unit_of_work import MissionsUnitOfWork
 from clikopro_missions.settings import MissionsSettings
 
@@ -22,7 +23,13 @@ def utcnow() -> dt.datetime:
 class Services:
     settings: MissionsSettings
     database: Database
+    #: The clock of every rule (quota month, due dates, task deadlines); tests move it.
     now: Callable[[], dt.datetime] = utcnow
+    storage: InvoiceStorage = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.storage is None:
+            self.storage = LocalDirectoryStorage(self.settings.invoice_directory)
 
     def uow(self) -> MissionsUnitOfWork:
         return MissionsUnitOfWork(self.database, producer=SERVICE)

@@ -3,11 +3,43 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from clikopro_chassis.unit_of_work import UnitOfWork
-from clikopro_missions.adapters.repositories import MemberRepository
+from clikopro_missions.adapters.repositories import (
+    AccountRepository,
+    ContractRepository,
+    InvoiceRepository,
+    MemberRepository,
+    MissionRepository,
+    PaymentNoticeRepository,
+    PlanRepository,
+    ProposalRepository,
+    QuotaRepository,
+    TaskRepository,
+    TransitionRepository,
+)
 
 
 class MissionsUnitOfWork(UnitOfWork):
     members: MemberRepository
+    missions: MissionRepository
+    proposals: ProposalRepository
+    contracts: ContractRepository
+    tasks: TaskRepository
+    quota: QuotaRepository
+    plans: PlanRepository
+    accounts: AccountRepository
+    payments: PaymentNoticeRepository
+    invoices: InvoiceRepository
+    transitions: TransitionRepository
 
     def bind(self, session: Session) -> None:
         self.members = MemberRepository(session)
+        self.missions = MissionRepository(session)
+        self.proposals = ProposalRepository(session)
+        self.contracts = ContractRepository(session)
+        self.tasks = TaskRepository(session)
+        self.quota = QuotaRepository(session)
+        self.plans = PlanRepository(session)
+        self.accounts = AccountRepository(session)
+        self.payments = PaymentNoticeRepository(session)
+        self.invoices = InvoiceRepository(session)
+        self.transitions = TransitionRepository(session)

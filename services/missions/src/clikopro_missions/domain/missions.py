@@ -1,0 +1,36 @@
+"""What a client publishes: the checks on a mission's description."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from clikopro_chassis.errors import ValidationFailed, field_error
+from clikopro_missions.domain.places import postcode_problem
+
+
+@dataclass(frozen=True)
+class MissionDraft:
+    title: str
+    description: str
+    trade: str
+    postcode: str
+    budget_cents: int | None
+    wished_start: dt.date | None
+
+
+def check_draft(draft: MissionDraft, *, today: dt.date) -> None:
+    errors: list[dict[str, str]] = []
+    if not draft.title.strip():
+        errors.append(field_error("title", "must not be blank"))
+    if not draft.description.strip():
+        errors.append(field_error("description", "must not be blank"))
+    problem = postcode_problem(draft.postcode)
+    if problem:
+        errors.append(field_error("postcode", problem))
+    if draft.budget_cents is not None and (isinstance(draft.budget_cents, bool) or draft.budget_cents < 0):
+        errors.append(field_error("budget_cents", "must be a non-negative integer of cents"))
+    if draft.wished_start is not None and draft.wished_start < today:
+        errors.append(field_error("wished_start", f"must not be in the past (today is {today})"))
+    if errors:
+        raise ValidationFailed("The mission is not valid.", errors=errors)

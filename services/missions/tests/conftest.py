@@ -1,0 +1,73 @@
+"""Fixtures of the missions tests: the service on SQLite or PostgreSQL behind real HTTP, tokens
+signed like identity's, a clock the tests move."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from missions_helpers import Api, Clock, make_services
+
+from clikopro_chassis import migrations
+from clikopro_chassis.messaging import metadata as messaging_metadata
+from clikopro_chassis.testing.http import serve
+from clikopro_chassis.testing.services import migrated_sqlite
+from clikopro_chassis.testing.tokens import TokenFactory
+from clikopro_missions.adapters.orm import metadata
+from clikopro_missions.bootstrap import Services
+from clikopro_missions.entrypoints.web import build
+
+
+@pytest.fixture(scope="session")
+def issuer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TokenFactory]:
+    factory = TokenFactory(tmp_path_factory.mktemp("jwks"))
+    yield factory
+    factory.close()
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres_databases) -> str:
+    url = postgres_databases.create(f"missions_{uuid.uuid4().hex[:6]}")
+    migrations.upgrade("clikopro_missions", url)
+    return url
+
+
+def _truncate(services: Services) -> None:
+    names = ", ".join(t.name for t in [*metadata.sorted_tables, *messaging_metadata.sorted_tables])
+    with services.database.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return migrated_sqlite("clikopro_missions", tmp_path)
+    return request.getfixturevalue("migrated_postgres")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def services(database_url: str, tmp_path: Path, issuer: TokenFactory, clock: Clock) -> Iterator[Services]:
+    services = make_services(database_url, tmp_path, issuer, clock)
+    if services.database.is_postgres:
+        _truncate(services)
+    yield services
+    services.database.dispose()
+
+
+@pytest.fixture
+def api(services: Services, issuer: TokenFactory, clock: Clock) -> Iterator[Api]:
+    with serve(build(services)) as base_url, httpx.Client(base_url=base_url, timeout=30) as http:
+        yield Api(http, issuer, services, clock)
