@@ -1,4 +1,5 @@
-"""The command line every service shares: ``clikopro-<service> migrate|worker``.
+"""The command line every service shares: ``clikopro-<service> migrate|worker``, plus the
+service's own commands (``extra_commands``, e.g. identity's ``create-staff``).
 
 ``migrate`` brings the service's database to the latest Alembic revision and
 declares its queues and bindings on the broker, so that events published
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
@@ -34,6 +36,16 @@ class ServiceRuntime(Protocol):
     database: Database
 
     def joined_uow(self, session: Session) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Command:
+    """A service's own sub-command: ``arguments`` adds its options, ``run`` does it (its return is
+    the exit status; ``None`` is 0)."""
+
+    help: str
+    run: Callable[[Any, argparse.Namespace], int | None]
+    arguments: Callable[[argparse.ArgumentParser], None] | None = None
 
 
 def declare_topology(settings: Settings, handlers: Mapping[str, Handler]) -> None:
@@ -59,8 +71,9 @@ def service_cli(
     handlers: Mapping[str, Handler],
     *,
     jobs: Callable[[ServiceRuntime], Sequence[PeriodicJob]] | None = None,
+    extra_commands: Mapping[str, Command] | None = None,
     argv: Sequence[str] | None = None,
-) -> None:
+) -> int:
     runtime = bootstrap()
     settings = runtime.settings
     parser = argparse.ArgumentParser(prog=f"clikopro-{settings.service}")
@@ -68,6 +81,13 @@ def service_cli(
     migrate = sub.add_parser("migrate", help="migrate the database and declare the queues")
     migrate.add_argument("--no-broker", action="store_true", help="only migrate the database")
     sub.add_parser("worker", help="run the outbox relay, the event consumer and the periodic jobs")
+    extra_commands = dict(extra_commands or {})
+    for name, command in extra_commands.items():
+        if name in {"migrate", "worker"}:
+            raise ValueError(f"{name} is a chassis command")
+        command_parser = sub.add_parser(name, help=command.help)
+        if command.arguments:
+            command.arguments(command_parser)
     args = parser.parse_args(argv)
     if args.command == "migrate":
         configure_logging(settings.service, level=settings.log_level, fmt=settings.log_format)
@@ -78,3 +98,7 @@ def service_cli(
             log.info("queues of %s declared on %s", settings.service, describe(settings.broker_url))
     elif args.command == "worker":
         run_worker(runtime, handlers, jobs(runtime) if jobs else ())
+    else:
+        configure_logging(settings.service, level=settings.log_level, fmt=settings.log_format)
+        return extra_commands[args.command].run(runtime, args) or 0
+    return 0

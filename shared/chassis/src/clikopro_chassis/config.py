@@ -53,6 +53,8 @@ class Settings:
     relay_poll_interval_ms: int = 1_000
     #: Published outbox rows are kept this long for audit, then deleted.
     outbox_retention_hours: int = 72
+    #: Processed-event ids are kept this long to recognise redeliveries, then deleted.
+    inbox_retention_days: int = 30
     log_level: str = "INFO"
     log_format: str = "json"
     max_body_bytes: int = 1_048_576

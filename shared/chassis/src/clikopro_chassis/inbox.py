@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -9,19 +11,28 @@ from clikopro_chassis.messaging import inbox_messages, utcnow
 from clikopro_contracts import Event
 
 
-def claim(session: Session, consumer: str, event: Event) -> bool:
-    """Record ``event`` as processed by ``consumer``; False if it already was.
+def claim_all(session: Session, consumer: str, events: Sequence[Event]) -> set[str]:
+    """Record ``events`` as processed by ``consumer``; returns the ids that were not already.
 
-    Called inside the handler's transaction: if the handler fails, the claim
-    rolls back with it and the event can be tried again.
+    One statement for a whole batch, inside the handlers' transaction: if it
+    rolls back, so do the claims, and the events can be tried again.
     """
+    rows = {e.id: {"consumer": consumer, "event_id": e.id, "event_type": e.type} for e in events}
+    if not rows:
+        return set()
+    now = utcnow()
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         insert(inbox_messages)
-        .values(consumer=consumer, event_id=event.id, event_type=event.type, processed_at=utcnow())
+        .values([{**row, "processed_at": now} for row in rows.values()])
         .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
-        # RETURNING, not rowcount: SQLAlchemy 2.1 on psycopg reports -1 for this insert.
+        # RETURNING, not rowcount: SQLAlchemy 2.1 on psycopg reports -1 for such inserts.
         .returning(inbox_messages.c.event_id)
     )
-    return session.execute(statement).first() is not None
+    return set(session.execute(statement).scalars())
+
+
+def claim(session: Session, consumer: str, event: Event) -> bool:
+    """Record one event as processed by ``consumer``; False if it already was."""
+    return event.id in claim_all(session, consumer, [event])

@@ -25,6 +25,7 @@ from clikopro_chassis.bus.relay import OutboxRelay
 from clikopro_chassis.bus.topology import Topology
 from clikopro_chassis.config import Settings
 from clikopro_chassis.db import Database
+from clikopro_chassis.housekeeping import housekeeping_job
 from clikopro_chassis.jobs import PeriodicJob, run_jobs
 from clikopro_chassis.logs import configure_logging
 from clikopro_chassis.unit_of_work import UnitOfWork
@@ -60,7 +61,6 @@ class Worker:
             publisher_factory=lambda: ConfirmingPublisher(broker_connection(settings.broker_url)),
             batch_size=settings.relay_batch_size,
             poll_interval=settings.relay_poll_interval_ms / 1000,
-            retention=dt.timedelta(hours=settings.outbox_retention_hours),
         )
         self.consumer = (
             EventConsumer(
@@ -77,6 +77,14 @@ class Worker:
             if self.handlers
             else None
         )
+        self.jobs = [
+            *self.jobs,
+            housekeeping_job(
+                self.database,
+                dt.timedelta(hours=settings.outbox_retention_hours),
+                dt.timedelta(days=settings.inbox_retention_days),
+            ),
+        ]
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:

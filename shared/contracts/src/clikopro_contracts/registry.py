@@ -5,6 +5,7 @@ consumers (tolerant of new fields, strict on everything else)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import uuid
 from collections.abc import Callable, Mapping
@@ -43,10 +44,20 @@ class Contract:
         if not self.producers:
             object.__setattr__(self, "producers", (self.producer,))
 
+    def instance(self) -> Schema:
+        """The schema, built once: building a schema (and its nested ones) costs more than
+        loading a payload with it, and a schema holds no per-call state."""
+        return _instance(self.schema)
+
     @property
     def routing_keys(self) -> tuple[str, ...]:
         """``<producer>.<EventType>`` for each service that may publish it."""
         return tuple(f"{p}.{self.type}" for p in self.producers)
+
+
+@functools.cache
+def _instance(schema: type[Schema]) -> Schema:
+    return schema()
 
 
 _CONTRACTS: dict[tuple[str, int], Contract] = {}
@@ -151,7 +162,7 @@ def make_event(
         producer = contract.producer
     elif producer not in contract.producers:
         raise ContractError(f"{type_} is not published by {producer}")
-    schema = contract.schema()
+    schema = contract.instance()
     try:
         wire_data = _json_ready(data)
     except ValueError as exc:
@@ -220,7 +231,7 @@ def parse_event(raw: bytes | str | Mapping[str, Any]) -> Event:
         raise ContractError(
             f"{contract.type} is produced by {', '.join(contract.producers)}, not {envelope['producer']}"
         )
-    schema = contract.schema()
+    schema = contract.instance()
     try:
         with unknown_policy(EXCLUDE):
             loaded = schema.load(envelope["data"], unknown=EXCLUDE)
@@ -240,6 +251,6 @@ def parse_event(raw: bytes | str | Mapping[str, Any]) -> Event:
 
 def load_data(event: Event) -> dict[str, Any]:
     """The payload as typed Python values (UUID, datetime, date...)."""
-    schema = contract_for(event.type, event.version).schema()
+    schema = contract_for(event.type, event.version).instance()
     with unknown_policy(EXCLUDE):
         return schema.load(event.data, unknown=EXCLUDE)

@@ -58,10 +58,14 @@ RETRY_AT_HEADER = "x-retry-at"
 MAX_BACKOFF_SECONDS = 30.0
 
 
+class _HandlerFailed(Exception):
+    """A handler failed in the fast path: the batch is redone message by message."""
+
+
 @dataclass(slots=True)
 class _Outcome:
     message: Message
-    kind: str  # done | duplicate | ignored | failed | malformed
+    kind: str  # pending (parsed, not yet handled) | done | duplicate | ignored | failed | malformed
     event: Event | None = None
     error: BaseException | None = None
 
@@ -183,46 +187,100 @@ class EventConsumer:
         self._settle(outcomes, publisher)
 
     def process(self, messages: Sequence[Message]) -> list[_Outcome]:
-        """Run the handlers of ``messages`` in one transaction; nothing is acked here."""
+        """Run the handlers of ``messages`` in one transaction; nothing is acked here.
+
+        The fast path claims the whole batch in the inbox with one statement and
+        runs the handlers without savepoints. If any handler fails, the batch is
+        rolled back and run again message by message, each in its own savepoint,
+        so that the failure costs only its own message (the others' handlers run
+        twice, the first run rolled back: handlers only write to the database).
+        """
+        parsed = [self._parse(message) for message in messages]
+        try:
+            return self._run_batch(parsed)
+        except _HandlerFailed:
+            return self._run_one_by_one(parsed)
+
+    def _parse(self, message: Message) -> _Outcome:
+        try:
+            event = parse_event(message.body)
+        except ContractError as exc:
+            return _Outcome(message, "malformed", error=exc)
+        if event.type not in self.handlers:
+            return _Outcome(message, "ignored", event)
+        return _Outcome(message, "pending", event)
+
+    def _run_batch(self, parsed: list[_Outcome]) -> list[_Outcome]:
         outcomes: list[_Outcome] = []
         session = self.database.session()
         try:
-            for message in messages:
-                outcomes.append(self._process_one(session, message))
+            pending = [o.event for o in parsed if o.kind == "pending" and o.event is not None]
+            fresh = inbox.claim_all(session, self.service, pending)
+            for outcome in parsed:
+                event = outcome.event
+                if outcome.kind != "pending" or event is None:
+                    outcomes.append(outcome)
+                    continue
+                if event.id not in fresh:
+                    outcomes.append(_Outcome(outcome.message, "duplicate", event))
+                    continue
+                fresh.discard(event.id)  # a second copy in the same batch is a duplicate
+                try:
+                    self._handle(session, event)
+                except Exception as exc:
+                    log.info(
+                        "handler of %s failed in a batch; running the batch one by one: %s", event.type, exc
+                    )
+                    raise _HandlerFailed from exc
+                outcomes.append(_Outcome(outcome.message, "done", event))
             session.commit()
-        except Exception:
+        except BaseException:
             session.rollback()
             raise  # nothing was acked: every message of the batch comes back
         finally:
             session.close()
         return outcomes
 
-    def _process_one(self, session: Session, message: Message) -> _Outcome:
+    def _run_one_by_one(self, parsed: list[_Outcome]) -> list[_Outcome]:
+        outcomes: list[_Outcome] = []
+        session = self.database.session()
         try:
-            event = parse_event(message.body)
-        except ContractError as exc:
-            return _Outcome(message, "malformed", error=exc)
-        handler = self.handlers.get(event.type)
-        if handler is None:
-            return _Outcome(message, "ignored", event)
+            for outcome in parsed:
+                event = outcome.event
+                if outcome.kind != "pending" or event is None:
+                    outcomes.append(outcome)
+                    continue
+                savepoint = session.begin_nested()
+                try:
+                    if not inbox.claim(session, self.service, event):
+                        savepoint.commit()
+                        outcomes.append(_Outcome(outcome.message, "duplicate", event))
+                        continue
+                    self._handle(session, event)
+                    savepoint.commit()
+                except Exception as exc:
+                    savepoint.rollback()
+                    log.warning("handler of %s failed: %s", event.type, exc, exc_info=True)
+                    outcomes.append(_Outcome(outcome.message, "failed", event, exc))
+                    continue
+                outcomes.append(_Outcome(outcome.message, "done", event))
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+        return outcomes
+
+    def _handle(self, session: Session, event: Event) -> None:
         with message_context(correlation_id=event.correlation_id, causation_id=event.id):
-            savepoint = session.begin_nested()
             started = time.perf_counter()
             try:
-                if not inbox.claim(session, self.service, event):
-                    savepoint.commit()
-                    return _Outcome(message, "duplicate", event)
                 with self.uow_factory(session) as uow:
-                    handler(event, uow)
+                    self.handlers[event.type](event, uow)
                     uow.commit()
-                savepoint.commit()
-            except Exception as exc:
-                savepoint.rollback()
-                log.warning("handler of %s failed: %s", event.type, exc, exc_info=True)
-                return _Outcome(message, "failed", event, exc)
             finally:
                 metrics.EVENT_HANDLING.labels(self.service, event.type).observe(time.perf_counter() - started)
-        return _Outcome(message, "done", event)
 
     def _settle(self, outcomes: list[_Outcome], publisher: ConfirmingPublisher) -> None:
         """After the commit: ack what is done, send the rest to retry or dead letter, then ack it."""

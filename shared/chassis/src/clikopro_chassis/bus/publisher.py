@@ -1,9 +1,10 @@
 """Publishing with publisher confirms, a whole batch at a time.
 
 kombu's own ``confirm_publish`` waits for each confirm before sending the
-next message (~1.4k msg/s on this machine). Here the channel is put in
-confirm mode and a batch is sent in one go, then the broker's acks are
-collected (~18k msg/s): the window is the batch. A nack, a timeout or a lost
+next message (0.9-1.4k msg/s on this machine, quorum queue). Here the channel
+is put in confirm mode and a batch is sent in one go, then the broker's acks
+are collected: the window is the batch (~18k msg/s bare; the relay publishes
+5.6-8k events/s including its database work). A nack, a timeout or a lost
 connection fails the whole batch, which the caller retries; consumers are
 idempotent, so a message sent twice has one effect.
 """

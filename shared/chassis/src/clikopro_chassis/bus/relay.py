@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 
 import psycopg
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
 
 from clikopro_chassis import metrics
@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 
 SQLITE_POLL_SECONDS = 0.05
 MAX_BACKOFF_SECONDS = 30.0
-HOUSEKEEPING_EVERY_SECONDS = 300.0
 LAG_EVERY_SECONDS = 5.0
 
 
@@ -83,7 +82,6 @@ class OutboxRelay:
         publisher_factory: Callable[[], ConfirmingPublisher],
         batch_size: int = 500,
         poll_interval: float = 1.0,
-        retention: dt.timedelta = dt.timedelta(hours=72),
     ) -> None:
         self.service = service
         self.database = database
@@ -91,9 +89,7 @@ class OutboxRelay:
         self._publisher_factory = publisher_factory
         self._publisher: ConfirmingPublisher | None = None
         self.batch_size = batch_size
-        self.retention = retention
         self._wakeup = _Wakeup(database, poll_interval)
-        self._last_housekeeping = 0.0
         self._last_lag = 0.0
 
     @property
@@ -172,25 +168,11 @@ class OutboxRelay:
         metrics.OUTBOX_LAG.labels(self.service).set(age)
         return count, age
 
-    def delete_published(self) -> int:
-        """Published rows are audit trail for a while, then only weight."""
-        cutoff = utcnow() - self.retention
-        with self.database.session() as session, session.begin():
-            result = session.execute(
-                delete(outbox).where(outbox.c.published_at.is_not(None), outbox.c.published_at < cutoff)
-            )
-        return result.rowcount
-
     def _periodic(self) -> None:
         now = time.monotonic()
         if now - self._last_lag >= LAG_EVERY_SECONDS:
             self._last_lag = now
             self.measure_lag()
-        if now - self._last_housekeeping >= HOUSEKEEPING_EVERY_SECONDS:
-            self._last_housekeeping = now
-            deleted = self.delete_published()
-            if deleted:
-                log.info("deleted %d published outbox rows", deleted)
 
     def run(self, stop: threading.Event) -> None:
         log.info("outbox relay started", extra={"exchange": self.topology.exchange_name})
