@@ -4,10 +4,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 SERVICES := identity missions payments subscriptions appointments reputation trust-safety
-PROJECTS := shared/contracts shared/chassis $(addprefix services/,$(SERVICES)) gateway
+PROJECTS := shared/contracts shared/chassis $(addprefix services/,$(SERVICES)) gateway tools/stripe-emulator
 STAMP  := $(VENV)/.installed-$(shell cat constraints.txt $(addsuffix /pyproject.toml,$(PROJECTS)) | cksum | cut -d' ' -f1)
 
-.PHONY: install run test test-unit lint docs bench clean
+.PHONY: install run test test-unit lint docs bench clean demo
 
 install: $(STAMP)
 
@@ -38,6 +38,10 @@ docs: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# Plays a Secure mission end to end against a running `make run` (sign-up to the last release).
+demo: $(STAMP)
+	$(BIN)/python tests/e2e/demo.py $(DEMO_ARGS)
 
 clean:
 	rm -rf $(VENV) var

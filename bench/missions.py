@@ -196,8 +196,10 @@ def start_missions(s: Scratch, url: str, port: int, jwks_url: str, prefix: str, 
         "JWKS_URL": jwks_url,
         "LOG_LEVEL": "WARNING",
         "DATA_DIR": str(s.dir / "missions-data"),
-        "PROMETHEUS_MULTIPROC_DIR": "",
+        # Several gunicorn workers share their metrics through this directory.
+        "PROMETHEUS_MULTIPROC_DIR": str(s.dir / "prometheus"),
     }
+    (s.dir / "prometheus").mkdir(exist_ok=True)
     process = s.spawn(
         ["-m", "gunicorn", "-k", "uvicorn_worker.UvicornWorker", "--workers", str(workers), "--bind",
          f"127.0.0.1:{port}", "--log-level", "warning", "--no-control-socket",

@@ -6,6 +6,13 @@ filesystem transport under ``DATA_DIR`` (default ``var/local``). Set
 ``BROKER_URL`` and ``<SERVICE>_DATABASE_URL`` (``TRUST_SAFETY_DATABASE_URL``...)
 to run the same code on RabbitMQ and PostgreSQL.
 
+Stripe: unless ``STRIPE_API_KEY`` is set (then ``STRIPE_API_BASE``,
+``STRIPE_PUBLISHABLE_KEY`` and ``STRIPE_WEBHOOK_SECRETS`` are passed on as
+they are), the local Stripe emulator (tools/stripe-emulator, a test tool) is
+started on 127.0.0.1:8420 and payments and subscriptions are pointed at it;
+its signed webhooks go to the gateway. A tester confirms a payment against it
+with the printed publishable key and a test card, as the mobile app would.
+
 Ctrl-C (or SIGTERM) stops every process cleanly: workers finish the message
 in hand, web servers their requests.
 """
@@ -15,7 +22,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -39,6 +48,14 @@ SERVICES = [
     ("trust-safety", "clikopro_trust_safety", 8107),
 ]
 COLOURS = ["36", "32", "33", "35", "34", "31", "96", "92"]
+#: The local Stripe emulator (when no real Stripe is configured) and the services that talk to Stripe.
+STRIPE_EMULATOR_PORT = 8420
+STRIPE_SECRET_KEY = "sk_test_clikopro_local"
+STRIPE_PUBLISHABLE_KEY = "pk_test_clikopro_local"
+STRIPE_SERVICES = ("payments", "subscriptions")
+#: Where the emulator sends its webhooks (through the gateway, as Stripe would). Subscriptions
+#: (Billing events) adds its own endpoint: another ``--webhook URL=SECRET`` in ``plan()``.
+STRIPE_WEBHOOK_PATH = "/api/v1/payments/webhooks/stripe"
 
 
 def env_key(service: str) -> str:
@@ -63,6 +80,43 @@ class Platform:
     echo: bool = True
     children: list[Child] = field(default_factory=list)
     _stopping: bool = False
+    #: Signs the emulator's webhooks; new at each start (the emulator is told it on its command line).
+    stripe_webhook_secret: str = field(default_factory=lambda: "whsec_local_" + secrets.token_hex(16))
+
+    @property
+    def stripe_emulated(self) -> bool:
+        return not self.base_env.get("STRIPE_API_KEY")
+
+    _stripe_port: int | None = None
+
+    @property
+    def stripe_port(self) -> int:
+        """8420 for ``make run``; a free port for a test platform (whose ports are moved by an offset
+        chosen so that only the services' and the gateway's ports are known to be free)."""
+        if self._stripe_port is None:
+            if self.port_offset == 0:
+                self._stripe_port = STRIPE_EMULATOR_PORT
+            else:
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", 0))
+                    self._stripe_port = sock.getsockname()[1]
+        return self._stripe_port
+
+    @property
+    def stripe_url(self) -> str:
+        return f"http://127.0.0.1:{self.stripe_port}"
+
+    def stripe_env(self) -> dict[str, str]:
+        if not self.stripe_emulated:
+            return {}
+        return {
+            "STRIPE_API_KEY": STRIPE_SECRET_KEY,
+            "STRIPE_PUBLISHABLE_KEY": STRIPE_PUBLISHABLE_KEY,
+            "STRIPE_API_BASE": self.stripe_url,
+            "STRIPE_WEBHOOK_SECRETS": self.stripe_webhook_secret,
+            "ONBOARDING_RETURN_URL": f"{self.gateway_url}/docs",
+            "ONBOARDING_REFRESH_URL": f"{self.gateway_url}/docs",
+        }
 
     def service_port(self, port: int) -> int:
         return port + self.port_offset
@@ -77,6 +131,8 @@ class Platform:
         env["BROKER_URL"] = self.base_env.get("BROKER_URL", f"filesystem://{self.data_dir / 'broker'}")
         identity_port = self.service_port(dict((s, p) for s, _, p in SERVICES)["identity"])
         env.setdefault("JWKS_URL", f"http://127.0.0.1:{identity_port}/.well-known/jwks.json")
+        if service in STRIPE_SERVICES:
+            env.update(self.stripe_env())
         return env
 
     def migrate(self) -> None:
@@ -97,6 +153,11 @@ class Platform:
             f"127.0.0.1:{port}",
             "--graceful-timeout",
             "10",
+            # Longer than the gateway's pool keeps an idle connection, so that a pooled connection is
+            # never closed under a request (gunicorn's default, 2 s, made the gateway answer 502 now and
+            # then: "the service closed the connection before answering"). As in the Dockerfiles.
+            "--keep-alive",
+            "75",
             "--log-level",
             "warning",
             # Several masters on one machine would race for the default control socket path.
@@ -106,6 +167,27 @@ class Platform:
 
     def plan(self) -> None:
         colours = iter(COLOURS * 3)
+        if self.stripe_emulated:
+            self.children.append(
+                Child(
+                    "stripe-emulator",
+                    [
+                        str(BIN / "clikopro-stripe-emulator"),
+                        "--port",
+                        str(self.stripe_port),
+                        "--secret-key",
+                        STRIPE_SECRET_KEY,
+                        "--publishable-key",
+                        STRIPE_PUBLISHABLE_KEY,
+                        "--webhook",
+                        f"{self.gateway_url}{STRIPE_WEBHOOK_PATH}={self.stripe_webhook_secret}",
+                        "--state-file",
+                        str(self.data_dir / "stripe-emulator.pickle"),
+                    ],
+                    dict(self.base_env),
+                    "37",
+                )
+            )
         for service, package, port in SERVICES:
             env = self.service_env(service)
             colour = next(colours)
@@ -118,6 +200,9 @@ class Platform:
             )
         gateway_env = dict(self.base_env)
         gateway_env.setdefault("LOG_FORMAT", "text")
+        # The gateway listens to the bus too (suspensions, plan changes): the services' broker.
+        gateway_env["BROKER_URL"] = self.service_env("identity")["BROKER_URL"]
+        gateway_env["DATA_DIR"] = str(self.data_dir)
         for service, _, port in SERVICES:
             gateway_env[f"{env_key(service)}_URL"] = f"http://127.0.0.1:{self.service_port(port)}"
         self.children.append(
@@ -160,9 +245,15 @@ class Platform:
         return f"http://127.0.0.1:{self.gateway_port}"
 
     def ready(self) -> bool:
+        urls = [f"{self.gateway_url}/ready"]
+        if self.stripe_emulated:
+            urls.append(f"{self.stripe_url}/_config/health")
         try:
-            with urllib.request.urlopen(f"{self.gateway_url}/ready", timeout=2) as response:
-                return response.status == 200
+            for url in urls:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status != 200:
+                        return False
+            return True
         except (urllib.error.URLError, OSError):
             return False
 
@@ -199,6 +290,18 @@ class Platform:
                 child.process.wait()
 
 
+def stripe_banner(platform: Platform) -> str:
+    if not platform.stripe_emulated:
+        return f"\n  Stripe      {platform.base_env.get('STRIPE_API_BASE', 'https://api.stripe.com')}"
+    return (
+        f"\n  Stripe      {platform.stripe_url}  (local emulator, test mode)"
+        f"\n              publishable key {STRIPE_PUBLISHABLE_KEY}; pay as the app does:"
+        f"\n              POST {platform.stripe_url}/v1/payment_intents/<id>/confirm with the"
+        "\n              client_secret of GET /api/v1/missions/<id>/payment and payment_method=pm_card_visa"
+        "\n              (pm_card_visa_chargeDeclined: declined). `make demo` plays a whole mission."
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -230,7 +333,8 @@ def main(argv: list[str] | None = None) -> int:
         f"\n  Services    "
         + ", ".join(f"{s} :{platform.service_port(p)}" for s, _, p in SERVICES)
         + f"\n  Broker      {broker.split('@')[-1]}"
-        "\nPress Ctrl-C to stop.\n",
+        + stripe_banner(platform)
+        + "\nPress Ctrl-C to stop.\n",
         flush=True,
     )
     while not stop.wait(0.5):

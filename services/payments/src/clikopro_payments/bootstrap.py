@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from clikopro_chassis.db import Database
 from clikopro_payments import SERVICE
+from clikopro_payments.adapters.stripe_gateway import SdkStripe, StripePort
 from clikopro_payments.service_layer.unit_of_work import PaymentsUnitOfWork
 from clikopro_payments.settings import PaymentsSettings
 
@@ -22,15 +23,33 @@ def utcnow() -> dt.datetime:
 class Services:
     settings: PaymentsSettings
     database: Database
+    stripe: StripePort
     now: Callable[[], dt.datetime] = utcnow
 
+    def _configure(self, uow: PaymentsUnitOfWork) -> PaymentsUnitOfWork:
+        uow.default_commission_bps = self.settings.default_commission_bps
+        uow.clock = self.now
+        return uow
+
     def uow(self) -> PaymentsUnitOfWork:
-        return PaymentsUnitOfWork(self.database, producer=SERVICE)
+        return self._configure(PaymentsUnitOfWork(self.database, producer=SERVICE))
 
     def joined_uow(self, session: Session) -> PaymentsUnitOfWork:
-        return PaymentsUnitOfWork.joined(self.database, producer=SERVICE, session=session)
+        return self._configure(PaymentsUnitOfWork.joined(self.database, producer=SERVICE, session=session))
+
+
+def stripe_from(settings: PaymentsSettings) -> SdkStripe:
+    # Builds no connection: the SDK client is made on first use.
+    return SdkStripe(
+        api_key=settings.stripe_api_key,
+        api_base=settings.stripe_api_base,
+        webhook_secrets=settings.webhook_secrets,
+        max_network_retries=settings.stripe_max_network_retries,
+        timeout_seconds=settings.stripe_timeout_seconds,
+        webhook_tolerance_seconds=settings.stripe_webhook_tolerance_seconds,
+    )
 
 
 def bootstrap(settings: PaymentsSettings | None = None) -> Services:
     settings = settings or PaymentsSettings.from_env(SERVICE)
-    return Services(settings=settings, database=Database(settings.database_url))
+    return Services(settings=settings, database=Database(settings.database_url), stripe=stripe_from(settings))
