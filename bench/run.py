@@ -16,6 +16,7 @@ import time
 BENCHMARKS: dict[str, str] = {
     "events_pipeline": "bench.events_pipeline",
     "missions": "bench.missions",
+    "gateway": "bench.gateway",
 }
 
 

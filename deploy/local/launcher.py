@@ -56,6 +56,8 @@ STRIPE_SERVICES = ("payments", "subscriptions")
 #: Where the emulator sends its webhooks (through the gateway, as Stripe would). Subscriptions
 #: (Billing events) adds its own endpoint: another ``--webhook URL=SECRET`` in ``plan()``.
 STRIPE_WEBHOOK_PATH = "/api/v1/payments/webhooks/stripe"
+#: Subscriptions' endpoint (Billing events), also through the gateway (a public route there).
+SUBSCRIPTIONS_WEBHOOK_PATH = "/api/v1/subscriptions/webhooks/stripe"
 
 
 def env_key(service: str) -> str:
@@ -181,6 +183,8 @@ class Platform:
                         STRIPE_PUBLISHABLE_KEY,
                         "--webhook",
                         f"{self.gateway_url}{STRIPE_WEBHOOK_PATH}={self.stripe_webhook_secret}",
+                        "--webhook",
+                        f"{self.gateway_url}{SUBSCRIPTIONS_WEBHOOK_PATH}={self.stripe_webhook_secret}",
                         "--state-file",
                         str(self.data_dir / "stripe-emulator.pickle"),
                     ],

@@ -183,9 +183,9 @@ def test_a_gateway_setting_left_at_its_local_default_is_reported(deployment):
     read = 'env.get("LOG_LEVEL", "INFO")'
     assert read in source
     deployment.overrides[settings] = source.replace(
-        read, f'{read} or env.get("JWKS_URL", "http://127.0.0.1:8101/.well-known/jwks.json")'
+        read, f'{read} or env.get("AUDIT_SINK_URL", "http://127.0.0.1:8199/audit")'
     )
-    assert any(p.startswith("gateway: JWKS_URL must be set") for p in problems(deployment, "settings"))
+    assert any(p.startswith("gateway: AUDIT_SINK_URL must be set") for p in problems(deployment, "settings"))
 
 
 def test_a_dependency_constraints_do_not_pin_is_reported(deployment):

@@ -89,3 +89,43 @@ def platform(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]
             yield platform
         finally:
             platform.stop()
+
+
+@pytest.fixture(scope="module")
+def servers_platform(
+    request: pytest.FixtureRequest,
+    postgres_databases,
+    broker_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[object]:
+    """The ``make run`` processes on this run's PostgreSQL databases and RabbitMQ names, started once
+    for a whole module. Extra environment for every process: the module's ``PLATFORM_ENV``."""
+    from clikopro_chassis.testing.resources import BusNamespace, run_id
+
+    bus = BusNamespace(broker_url, run_id())
+    env: dict[str, str] = {"LOG_LEVEL": "WARNING", "BROKER_URL": broker_url, "BUS_PREFIX": bus.prefix}
+    for service, _, _ in launcher.SERVICES:
+        env[f"{launcher.env_key(service)}_DATABASE_URL"] = postgres_databases.create(
+            f"{service}_{uuid.uuid4().hex[:4]}"
+        )
+        bus.topology(service)
+    env |= getattr(request.module, "PLATFORM_ENV", {})
+    ports = [p for _, _, p in launcher.SERVICES] + [8080]
+    offset = free_port_offset(ports)
+    platform = launcher.Platform(
+        data_dir=tmp_path_factory.mktemp("platform") / "data",
+        gateway_port=8080 + offset,
+        port_offset=offset,
+        base_env={**os.environ, **env},
+        echo=bool(os.environ.get("E2E_ECHO")),
+    )
+    platform.migrate()
+    platform.plan()
+    platform.start()
+    try:
+        platform.wait_ready(timeout=60)
+        platform.bus = bus  # type: ignore[attr-defined]
+        yield platform
+    finally:
+        platform.stop()
+        bus.cleanup()

@@ -16,11 +16,20 @@ from typing import Any
 
 import httpx
 
+from clikopro_gateway.access import is_public
 from clikopro_gateway.routes import owner_of
 
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 30.0
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+BEARER_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "bearerFormat": "JWT",
+    "description": "The `access_token` from `POST /api/v1/auth/token` (sign up first at "
+    "`POST /api/v1/auth/register`). It lasts 15 minutes; `POST /api/v1/auth/refresh` gives a new one.",
+}
 
 
 def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
@@ -69,6 +78,16 @@ def merge(documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 merged["paths"][path] = item
         known = {t["name"] for t in merged["tags"]}
         merged["tags"] += [t for t in doc.get("tags", []) if t["name"] not in known]
+    merged["components"]["securitySchemes"] = {"bearerAuth": BEARER_SCHEME}
+    for path, item in merged["paths"].items():
+        concrete = path.replace("{", "").replace("}", "")  # a template segment matches like an id
+        for method in HTTP_METHODS:
+            operation = item.get(method)
+            if isinstance(operation, dict):
+                operation["security"] = [] if is_public(method.upper(), concrete) else [{"bearerAuth": []}]
+    used_tags = {t for item in merged["paths"].values() for op in item.values() if isinstance(op, dict)
+                 for t in op.get("tags", [])}  # fmt: skip
+    merged["tags"] = [t for t in merged["tags"] if t["name"] in used_tags]
     return merged
 
 

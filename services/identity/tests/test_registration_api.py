@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
 from clikopro_chassis.testing.services import outbox_events
@@ -57,14 +58,85 @@ def test_a_client_signs_up_and_userregistered_is_written_with_the_account(
 def test_a_professional_signs_up_with_the_public_profile_in_the_event(
     client: TestClient, services: Services
 ) -> None:
-    response = client.post("/api/v1/auth/register", json=pro_body())
+    response = client.post("/api/v1/auth/register", json=pro_body(siret="732 829 320 00074"))
     assert response.status_code == 201, response.text
-    [event] = outbox_events(services.database)
-    assert event.data["pro_profile"] == {
+    registered, verified = outbox_events(services.database)
+    assert registered.type == "UserRegistered"
+    assert registered.data["pro_profile"] == {
         "company_name": "Plomberie Durand",
         "trades": ["plomberie"],
         "postcode": "69003",
     }
+    # The SIRET and the insurance passed: the professional is verified at once.
+    assert_like_example(verified)
+    assert verified.type == "ProfessionalVerified"
+    assert verified.data["user_id"] == response.json()["id"]
+    assert verified.data["siret"] == "73282932000074"  # stored compact
+    assert verified.data["insurance_valid_until"] == "2027-06-30"
+    profile = response.json()["pro_profile"]
+    assert profile["insurance_valid_until"] == "2027-06-30" and profile["verified_at"]
+
+
+def test_a_la_poste_siret_passes_on_its_own_rule(client: TestClient) -> None:
+    # 356 000 000 is La Poste: its establishments fail Luhn; their digits add up to a multiple of 5.
+    response = client.post("/api/v1/auth/register", json=pro_body(siret="35600000049837"))
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"siret": "73282932000075"}, "siret", "wrong check digit"),
+        ({"siret": "7328293200007"}, "siret", "14 digits"),
+        ({"siret": "7328293200007A"}, "siret", "digits only"),
+        ({"siret": "35600000049838"}, "siret", "wrong check digit"),  # La Poste, wrong sum
+        (
+            {"insurance": {"insurer": "MAAF Pro", "policy_number": "RC-1", "valid_until": "2020-01-31"}},
+            "insurance.valid_until",
+            "expired on 2020-01-31",
+        ),
+        ({"phone": "12345"}, "phone", "not a valid phone number"),
+        ({"phone": "call me"}, "phone", "not a phone number"),
+        ({"password": "azertyuiop2024"}, "password", "too common"),
+        ({"password": "aaaaaaaaaaaa"}, "password", "different characters"),
+        ({"password": "durand-plombier-1"}, "password", "e-mail address or name"),
+    ],
+)
+def test_each_invalid_field_is_named(
+    client: TestClient, services: Services, changes: dict, field: str, message: str
+) -> None:
+    response = client.post("/api/v1/auth/register", json=pro_body(last_name="Durand", **changes))
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["code"] == "validation_error"
+    [error] = problem["errors"]
+    assert error["field"] == field and message in error["message"]
+    assert outbox_events(services.database) == []
+
+
+def test_every_error_is_listed_at_once(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/auth/register",
+        json=pro_body(siret="12345678901234", phone="0", password="short"),
+    )
+    assert response.status_code == 422
+    assert {e["field"] for e in response.json()["errors"]} == {"siret", "phone", "password"}
+
+
+@pytest.mark.parametrize(
+    "written", ["06 12 34 56 78", "06.12.34.56.78", "0033 6 12 34 56 78", "+33612345678"]
+)
+def test_french_numbers_are_stored_in_e164(client: TestClient, written: str) -> None:
+    response = client.post("/api/v1/auth/register", json=client_body(phone=written))
+    assert response.status_code == 201, response.text
+    assert response.json()["phone"] == "+33612345678"
+
+
+def test_staff_roles_cannot_sign_up(client: TestClient) -> None:
+    for role in ("moderator", "admin"):
+        response = client.post("/api/v1/auth/register", json=client_body(role=role))
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["field"] == "role"
 
 
 def test_an_email_is_taken_whatever_its_case(client: TestClient, services: Services) -> None:

@@ -13,35 +13,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from payments_helpers import WEBHOOK_SECRET, Platform
+from payments_helpers import WEBHOOK_SECRET, Platform, payments_settings
 
 from clikopro_chassis.testing.http import serve
 from clikopro_chassis.testing.services import migrated_sqlite
 from clikopro_chassis.testing.tokens import TokenFactory
 from clikopro_payments.bootstrap import Services, bootstrap
 from clikopro_payments.entrypoints.web import build
-from clikopro_payments.settings import PaymentsSettings
 from clikopro_stripe_emulator import StripeEmulator
-
-
-def payments_settings(
-    database_url: str, emulator: StripeEmulator, jwks_url: str, **env: str
-) -> PaymentsSettings:
-    return PaymentsSettings.from_env(
-        "payments",
-        {
-            "DATABASE_URL": database_url,
-            "BROKER_URL": "memory://",
-            "JWKS_URL": jwks_url,
-            "STRIPE_API_KEY": emulator.secret_key,
-            "STRIPE_PUBLISHABLE_KEY": emulator.publishable_key,
-            "STRIPE_API_BASE": emulator.url,
-            "STRIPE_WEBHOOK_SECRETS": WEBHOOK_SECRET,
-            "STRIPE_MAX_NETWORK_RETRIES": "0",
-            "STRIPE_TIMEOUT_SECONDS": "5",
-            **env,
-        },
-    )
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from clikopro_contracts.testing import wire
 from clikopro_payments.bootstrap import Services
 from clikopro_payments.service_layer import money, views
 from clikopro_payments.service_layer.handlers import HANDLERS
+from clikopro_payments.settings import PaymentsSettings
 from clikopro_stripe_emulator import StripeEmulator
 
 WEBHOOK_SECRET = "whsec_test_payments"
@@ -255,3 +256,23 @@ class Platform:
 def settle(seconds: float = 0.3) -> None:
     """Let the emulator send whatever webhooks it would (it sends them after a short delay)."""
     time.sleep(seconds)
+
+
+def payments_settings(
+    database_url: str, emulator: StripeEmulator, jwks_url: str, **env: str
+) -> PaymentsSettings:
+    return PaymentsSettings.from_env(
+        "payments",
+        {
+            "DATABASE_URL": database_url,
+            "BROKER_URL": "memory://",
+            "JWKS_URL": jwks_url,
+            "STRIPE_API_KEY": emulator.secret_key,
+            "STRIPE_PUBLISHABLE_KEY": emulator.publishable_key,
+            "STRIPE_API_BASE": emulator.url,
+            "STRIPE_WEBHOOK_SECRETS": WEBHOOK_SECRET,
+            "STRIPE_MAX_NETWORK_RETRIES": "0",
+            "STRIPE_TIMEOUT_SECONDS": "5",
+            **env,
+        },
+    )

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import payments_settings
 from kombu import Connection, Exchange, Producer
-from payments_helpers import WEBHOOK_SECRET, Platform
+from payments_helpers import WEBHOOK_SECRET, Platform, payments_settings
 from sqlalchemy import text
 
 from clikopro_chassis import migrations

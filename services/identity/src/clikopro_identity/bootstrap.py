@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from clikopro_chassis.db import Database
 from clikopro_identity import SERVICE
+from clikopro_identity.adapters.keys import KeyStore
 from clikopro_identity.service_layer.unit_of_work import IdentityUnitOfWork
 from clikopro_identity.settings import IdentitySettings
 
@@ -22,7 +24,10 @@ def utcnow() -> dt.datetime:
 class Services:
     settings: IdentitySettings
     database: Database
+    keys: KeyStore
     now: Callable[[], dt.datetime] = utcnow
+    #: argon2id with the library's defaults (RFC 9106 "low memory" profile).
+    hasher: PasswordHasher = field(default_factory=PasswordHasher)
 
     def uow(self) -> IdentityUnitOfWork:
         return IdentityUnitOfWork(self.database, producer=SERVICE)
@@ -33,4 +38,11 @@ class Services:
 
 def bootstrap(settings: IdentitySettings | None = None) -> Services:
     settings = settings or IdentitySettings.from_env(SERVICE)
-    return Services(settings=settings, database=Database(settings.database_url))
+    database = Database(settings.database_url)
+    keys = KeyStore(
+        database,
+        # A replaced key stays published until every token it signed has expired (+ leeway).
+        overlap=settings.access_token_ttl + dt.timedelta(minutes=1),
+        passphrase=settings.signing_key_passphrase,
+    )
+    return Services(settings=settings, database=database, keys=keys)

@@ -74,6 +74,17 @@ class UnitOfWork:
         self._committed = True
         self._notified = False
 
+    def commit_step(self) -> None:
+        """Commit a preparatory step of a request whose effect commits later (a lease taken
+        before calling Stripe, say). Unlike :meth:`commit`, it does not claim the request's
+        Idempotency-Key, which must be claimed with the effect: a request that fails after
+        this step can then be retried with the same key."""
+        if self._joined is not None:
+            self.session.flush()
+        else:
+            self.session.commit()
+        self._notified = False
+
     def rollback(self) -> None:
         if self._joined is None:
             self.session.rollback()

@@ -283,7 +283,9 @@ def run_due(now: float | None = None) -> list[dict[str, Any]]:
             if sub.status not in RENEWING or sub.current_period_end > now:
                 break
             outcome = cycle(sub, sub.current_period_end)
-            done.append({"subscription": sub.id, "outcome": outcome, "period_start": sub.current_period_start})
+            done.append(
+                {"subscription": sub.id, "outcome": outcome, "period_start": sub.current_period_start}
+            )
     return done
 
 
