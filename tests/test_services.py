@@ -75,3 +75,17 @@ def test_the_web_app_boots_from_its_spec(
         assert "clikopro_http_requests_total" in client.get("/metrics").text
         missing = client.get("/api/v1/definitely-not-a-route")
         assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+
+
+def test_services_assume_the_catalogs_free_plan_for_a_pro_they_have_not_heard_of() -> None:
+    """Missions and payments fall back to settings for a pro with no subscription event yet;
+    those defaults must be the free plan of subscriptions' catalog (plans.yaml)."""
+    from clikopro_missions.settings import MissionsSettings
+    from clikopro_payments.settings import PaymentsSettings
+    from clikopro_subscriptions.bootstrap import load_catalog
+    from clikopro_subscriptions.settings import SubscriptionsSettings
+
+    catalog = load_catalog(SubscriptionsSettings.from_env("subscriptions", {}))
+    free = next(plan for plan in catalog.plans if plan.id == "free")
+    assert MissionsSettings.from_env("missions", {}).free_plan_proposals_per_month == free.proposals_per_month
+    assert PaymentsSettings.from_env("payments", {}).default_commission_bps == free.commission_rate_bps

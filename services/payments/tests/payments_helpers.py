@@ -273,6 +273,8 @@ def payments_settings(
             "STRIPE_WEBHOOK_SECRETS": WEBHOOK_SECRET,
             "STRIPE_MAX_NETWORK_RETRIES": "0",
             "STRIPE_TIMEOUT_SECONDS": "5",
+            # The tests' figures are worked out at 5 % (the service's default is the free plan's rate).
+            "DEFAULT_COMMISSION_BPS": "500",
             **env,
         },
     )

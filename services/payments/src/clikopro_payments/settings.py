@@ -24,7 +24,7 @@ class PaymentsSettings(Settings):
     #: Age of a webhook signature beyond which it is refused (Stripe's default).
     stripe_webhook_tolerance_seconds: int = 300
     #: Commission on Secure missions of a pro whose plan we have not heard of (the free plan's).
-    default_commission_bps: int = 500
+    default_commission_bps: int = 800
     #: Where Stripe's onboarding sends the pro back (done, or the link expired: ask for a new one).
     onboarding_return_url: str = "https://www.clikopro.fr/pro/paiements/onboarding/termine"
     onboarding_refresh_url: str = "https://www.clikopro.fr/pro/paiements/onboarding/relancer"
