@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +17,10 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from starlette.testclient import TestClient
 
+from clikopro_chassis.auth import TokenVerifier
 from clikopro_chassis.config import Settings
 from clikopro_chassis.db import Database
+from clikopro_chassis.errors import Unauthenticated
 from clikopro_chassis.testing.tokens import TokenFactory
 from clikopro_chassis.web.app import create_app
 
@@ -115,3 +118,13 @@ def test_a_rotated_key_is_learnt_without_a_restart(
     issuer.path.write_text(json.dumps({"keys": old + new}))  # identity publishes both during rotation
     assert client.get("/whoami", headers=rotated.headers()).status_code == 200
     assert client.get("/whoami", headers=issuer.headers()).status_code == 200  # the old key still works
+
+
+def test_a_key_withdrawn_from_the_jwks_stops_verifying(issuer: TokenFactory) -> None:
+    verifier = TokenVerifier(issuer.jwks_url, keys_lifespan=0.2, refresh_cooldown=0)
+    token = issuer.token()
+    assert verifier.verify(token).role == "client"
+    issuer.path.write_text(json.dumps({"keys": []}))  # identity withdraws a compromised key
+    time.sleep(0.3)
+    with pytest.raises(Unauthenticated):
+        verifier.verify(token)

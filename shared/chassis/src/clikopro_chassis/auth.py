@@ -59,6 +59,7 @@ class TokenVerifier:
         audience: str = TOKEN_AUDIENCE,
         leeway: float = 5.0,
         refresh_cooldown: float = 30.0,
+        keys_lifespan: float = 300.0,
     ) -> None:
         self.jwks_url = jwks_url
         self.audience = audience
@@ -66,16 +67,19 @@ class TokenVerifier:
         # An unknown key id refetches the JWKS at most this often, so that
         # tokens with made-up key ids cannot make us hammer identity.
         self.refresh_cooldown = refresh_cooldown
+        self.keys_lifespan = keys_lifespan
         self._jwks: jwt.PyJWKClient | None = None
 
     @property
     def jwks(self) -> jwt.PyJWKClient:
         if self._jwks is None:
-            # lifespan: keys are refreshed every 5 minutes, and at once for an unknown key id.
+            # The key set is cached (5 minutes by default) and refetched at once for an unknown key id.
+            # Keys are looked up in that set each time (no per-kid cache): a key identity
+            # withdraws (compromised) stops verifying within the lifespan.
             self._jwks = jwt.PyJWKClient(
                 self.jwks_url,
-                cache_keys=True,
-                lifespan=300,
+                cache_keys=False,
+                lifespan=self.keys_lifespan,
                 timeout=5,
                 cooldown_duration=self.refresh_cooldown,
             )
@@ -97,6 +101,6 @@ class TokenVerifier:
             raise Unauthenticated("The access token has expired.") from None
         except jwt.PyJWKClientConnectionError:
             raise Unauthenticated("The signing keys cannot be fetched right now.") from None
-        except (jwt.PyJWKClientError, jwt.InvalidTokenError):
+        except jwt.PyJWTError:  # forged, malformed, unknown key, unusable key set...
             raise Unauthenticated("The access token is not valid.") from None
         return Principal.from_claims(claims)
