@@ -8,6 +8,7 @@ import itertools
 import pytest
 
 from clikopro_chassis.errors import ValidationFailed
+from clikopro_chassis.state_machine import ActorNotAllowed, TransitionNotAllowed
 from clikopro_missions.domain.lifecycle import (
     ACTORS,
     CLIENT,
@@ -19,8 +20,6 @@ from clikopro_missions.domain.lifecycle import (
     STAFF,
     SYSTEM,
     TASK,
-    ActorNotAllowed,
-    TransitionNotAllowed,
     actor_of,
 )
 from clikopro_missions.domain.places import department_of, postcode_problem

@@ -14,10 +14,10 @@ import httpx
 import pytest
 from payments_helpers import WEBHOOK_SECRET, Mission, Platform, event
 
+from clikopro_chassis.stripe.adapter import StripeUnavailable
 from clikopro_contracts import parse_event
 from clikopro_contracts.examples import example
 from clikopro_contracts.testing import assert_like_example, wire
-from clikopro_payments.adapters.stripe_gateway import StripeUnavailable
 from clikopro_payments.service_layer import money, reconciliation
 from clikopro_stripe_emulator import sign_webhook
 

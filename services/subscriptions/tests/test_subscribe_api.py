@@ -10,8 +10,9 @@ import uuid
 import pytest
 from subscriptions_helpers import CARD_CHARGE_FAILS, CARD_DECLINED, Api, assert_problem
 
+from clikopro_chassis.stripe.adapter import StripeUnavailable
 from clikopro_contracts.testing import assert_like_example
-from clikopro_subscriptions.adapters.stripe_billing import SdkStripeBilling, StripeUnavailable
+from clikopro_subscriptions.adapters.stripe_billing import SdkStripeBilling
 from clikopro_subscriptions.service_layer import subscribing
 
 PAID_FEATURES = ["direct_payment", "appointments", "unlimited_proposals"]

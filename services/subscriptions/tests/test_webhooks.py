@@ -12,9 +12,10 @@ from typing import Any
 import httpx
 from subscriptions_helpers import WEBHOOK_PATH, WEBHOOK_SECRET, Api, assert_problem
 
+from clikopro_chassis.stripe.adapter import StripeUnavailable
 from clikopro_stripe_emulator import sign_webhook
 from clikopro_stripe_emulator.billing_control import renew_now
-from clikopro_subscriptions.adapters.stripe_billing import SdkStripeBilling, StripeUnavailable
+from clikopro_subscriptions.adapters.stripe_billing import SdkStripeBilling
 from clikopro_subscriptions.service_layer import subscribing
 
 

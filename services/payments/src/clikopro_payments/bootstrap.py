@@ -40,14 +40,7 @@ class Services:
 
 def stripe_from(settings: PaymentsSettings) -> SdkStripe:
     # Builds no connection: the SDK client is made on first use.
-    return SdkStripe(
-        api_key=settings.stripe_api_key,
-        api_base=settings.stripe_api_base,
-        webhook_secrets=settings.webhook_secrets,
-        max_network_retries=settings.stripe_max_network_retries,
-        timeout_seconds=settings.stripe_timeout_seconds,
-        webhook_tolerance_seconds=settings.stripe_webhook_tolerance_seconds,
-    )
+    return SdkStripe.from_settings(settings)
 
 
 def bootstrap(settings: PaymentsSettings | None = None) -> Services:

@@ -2,27 +2,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clikopro_chassis.config import Settings
+from clikopro_chassis.stripe.settings import StripeSettings
 
 
 @dataclass(frozen=True)
-class PaymentsSettings(Settings):
+class PaymentsSettings(StripeSettings):
     """Settings of the payments service. Stripe is reached at ``STRIPE_API_BASE`` with
     ``STRIPE_API_KEY`` (``make run`` points them at the local emulator)."""
 
-    #: Secret API key (``sk_...``); empty: Stripe is not configured and money routes answer 503.
-    stripe_api_key: str = ""
     #: Publishable key (``pk_...``), returned with the client secret so the app can confirm the payment.
     stripe_publishable_key: str = ""
-    #: Where Stripe's API is (the emulator's URL locally).
-    stripe_api_base: str = "https://api.stripe.com"
-    #: Signing secrets of the webhook endpoints (platform, then Connect), comma-separated.
-    stripe_webhook_secrets: str = ""
-    #: Network retries of the SDK itself (0 in tests, so failures are seen).
-    stripe_max_network_retries: int = 2
-    stripe_timeout_seconds: int = 20
-    #: Age of a webhook signature beyond which it is refused (Stripe's default).
-    stripe_webhook_tolerance_seconds: int = 300
     #: Commission on Secure missions of a pro whose plan we have not heard of (the free plan's).
     default_commission_bps: int = 800
     #: Where Stripe's onboarding sends the pro back (done, or the link expired: ask for a new one).
@@ -39,7 +28,3 @@ class PaymentsSettings(Settings):
     reconciliation_interval_seconds: int = 3_600
     #: Missions with money activity in this window are reconciled by the periodic job.
     reconciliation_window_hours: int = 48
-
-    @property
-    def webhook_secrets(self) -> list[str]:
-        return [s.strip() for s in self.stripe_webhook_secrets.split(",") if s.strip()]

@@ -46,14 +46,7 @@ def load_catalog(settings: SubscriptionsSettings) -> Catalog:
 
 def stripe_from(settings: SubscriptionsSettings) -> SdkStripeBilling:
     # Builds no connection: the SDK client is made on first use.
-    return SdkStripeBilling(
-        api_key=settings.stripe_api_key,
-        api_base=settings.stripe_api_base,
-        webhook_secrets=settings.webhook_secrets,
-        max_network_retries=settings.stripe_max_network_retries,
-        timeout_seconds=settings.stripe_timeout_seconds,
-        webhook_tolerance_seconds=settings.stripe_webhook_tolerance_seconds,
-    )
+    return SdkStripeBilling.from_settings(settings)
 
 
 def bootstrap(settings: SubscriptionsSettings | None = None) -> Services:

@@ -14,10 +14,9 @@ command the state allows but not for this actor is forbidden (403).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
 
-from clikopro_chassis.errors import Conflict, Forbidden
+# The mechanism is the chassis's; the tables and the actors are this service's.
+from clikopro_chassis.state_machine import NEW, StateMachine, rule
 
 CLIENT = "client"
 PRO = "pro"
@@ -26,79 +25,21 @@ SYSTEM = "system"
 OTHER = "other"
 ACTORS = (CLIENT, PRO, STAFF, SYSTEM, OTHER)
 
-#: The state of something that does not exist yet (the source of a creation).
-NEW = None
-
-
-class TransitionNotAllowed(Conflict):
-    """The command is not possible in the current state, whoever asks."""
-
-
-class ActorNotAllowed(Forbidden):
-    """The command is possible in this state, but not for this caller."""
-
-
-@dataclass(frozen=True)
-class Rule:
-    to: str
-    actors: frozenset[str]
-
-
-def rule(to: str, *actors: str) -> Rule:
-    return Rule(to, frozenset(actors))
-
-
-@dataclass(frozen=True)
-class StateMachine:
-    name: str
-    table: Mapping[tuple[str | None, str], Rule]
-
-    @property
-    def states(self) -> tuple[str, ...]:
-        found = {s for s, _ in self.table if s is not None} | {r.to for r in self.table.values()}
-        return tuple(sorted(found))
-
-    @property
-    def commands(self) -> tuple[str, ...]:
-        return tuple(sorted({c for _, c in self.table}))
-
-    def allows(self, state: str | None, command: str, actor: str) -> bool:
-        found = self.table.get((state, command))
-        return found is not None and actor in found.actors
-
-    def decide(self, state: str | None, command: str, actor: str, *, hint: str | None = None) -> str:
-        """The state after ``command`` by ``actor``; raises if the table does not allow it."""
-        if not any(actor in r.actors for (_, c), r in self.table.items() if c == command):
-            # Someone who may never do this is refused before learning anything about the state.
-            raise ActorNotAllowed(hint or f"You may not {command.replace('_', ' ')} this {self.name}.")
-        found = self.table.get((state, command))
-        if found is None:
-            raise TransitionNotAllowed(
-                f"A {self.name} cannot be {_past(command)} when it is {state or 'new'}.",
-                state=state,
-                command=command,
-            )
-        if actor not in found.actors:
-            raise ActorNotAllowed(hint or f"You may not {command.replace('_', ' ')} this {self.name}.")
-        return found.to
-
-
-def _past(command: str) -> str:
-    return {
-        "accept": "accepted",
-        "reject": "rejected",
-        "submit": "submitted",
-        "withdraw": "withdrawn",
-        "validate": "validated",
-        "auto_validate": "validated",
-        "contest": "contested",
-        "cancel": "cancelled",
-        "complete": "completed",
-        "publish": "published",
-        "await_payment": "set awaiting payment",
-        "start": "started",
-        "secure_payment": "paid",
-    }.get(command, command)
+PAST_TENSE = {
+    "accept": "accepted",
+    "reject": "rejected",
+    "submit": "submitted",
+    "withdraw": "withdrawn",
+    "validate": "validated",
+    "auto_validate": "validated",
+    "contest": "contested",
+    "cancel": "cancelled",
+    "complete": "completed",
+    "publish": "published",
+    "await_payment": "set awaiting payment",
+    "start": "started",
+    "secure_payment": "paid",
+}
 
 
 # Mission: published -> contracted -> (awaiting_payment for Secure) -> in_progress -> completed; or cancelled.
@@ -106,7 +47,8 @@ def _past(command: str) -> str:
 # moderator may then cancel.
 MISSION = StateMachine(
     "mission",
-    {
+    past_tense=PAST_TENSE,
+    table={
         (NEW, "publish"): rule("published", CLIENT),
         ("published", "accept"): rule("contracted", CLIENT),
         ("contracted", "await_payment"): rule("awaiting_payment", SYSTEM),
@@ -123,7 +65,8 @@ MISSION = StateMachine(
 
 PROPOSAL = StateMachine(
     "proposal",
-    {
+    past_tense=PAST_TENSE,
+    table={
         (NEW, "submit"): rule("submitted", PRO),
         ("submitted", "accept"): rule("accepted", CLIENT),
         # Another proposal was accepted, or the mission was cancelled.
@@ -134,7 +77,8 @@ PROPOSAL = StateMachine(
 
 TASK = StateMachine(
     "task",
-    {
+    past_tense=PAST_TENSE,
+    table={
         ("pending", "submit"): rule("submitted", PRO),
         ("contested", "submit"): rule("submitted", PRO),
         ("submitted", "validate"): rule("validated", CLIENT),

@@ -17,26 +17,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import stripe
-
-
-class StripeNotConfigured(RuntimeError):
-    pass
-
-
-class StripeRefused(Exception):
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.status = status
-
-
-class StripeUnavailable(Exception):
-    pass
-
-
-class InvalidSignature(Exception):
-    pass
+from clikopro_chassis.stripe.adapter import (
+    StripeAdapter,
+    get_field,
+    object_id,
+)
 
 
 @dataclass(frozen=True)
@@ -132,49 +117,33 @@ class StripePort(Protocol):
     def construct_event(self, payload: bytes, signature: str | None) -> dict[str, Any]: ...
 
 
-def _id(value: Any) -> str | None:
-    """An id whether the SDK gives an id or an expanded object (the emulator expands ``latest_charge``)."""
-    if value is None or isinstance(value, str):
-        return value
-    return value["id"] if isinstance(value, Mapping) else getattr(value, "id", None)
-
-
-def _get(obj: Any, key: str, default: Any = None) -> Any:
-    # stripe-python 16 objects are not dicts: .get() is not there, item access is.
-    try:
-        value = obj[key]
-    except (KeyError, TypeError):
-        return default
-    return default if value is None else value
-
-
 def _metadata(obj: Any) -> dict[str, str]:
-    metadata = _get(obj, "metadata", {})
+    metadata = get_field(obj, "metadata", {})
     return dict(metadata.to_dict() if hasattr(metadata, "to_dict") else metadata)
 
 
 def _intent(obj: Any) -> Intent:
-    error = _get(obj, "last_payment_error")
+    error = get_field(obj, "last_payment_error")
     return Intent(
         id=obj["id"],
         status=obj["status"],
         amount=int(obj["amount"]),
         currency=str(obj["currency"]).upper(),
-        client_secret=_get(obj, "client_secret"),
-        charge_id=_id(_get(obj, "latest_charge")),
-        last_error_code=_get(error, "code") if error else None,
-        last_error_charge=_id(_get(error, "charge")) if error else None,
+        client_secret=get_field(obj, "client_secret"),
+        charge_id=object_id(get_field(obj, "latest_charge")),
+        last_error_code=get_field(error, "code") if error else None,
+        last_error_charge=object_id(get_field(error, "charge")) if error else None,
         metadata=_metadata(obj),
     )
 
 
 def _account(obj: Any) -> Account:
-    capabilities = _get(obj, "capabilities", {})
+    capabilities = get_field(obj, "capabilities", {})
     return Account(
         id=obj["id"],
-        transfers_enabled=_get(capabilities, "transfers") == "active",
-        details_submitted=bool(_get(obj, "details_submitted", False)),
-        payouts_enabled=bool(_get(obj, "payouts_enabled", False)),
+        transfers_enabled=get_field(capabilities, "transfers") == "active",
+        details_submitted=bool(get_field(obj, "details_submitted", False)),
+        payouts_enabled=bool(get_field(obj, "payouts_enabled", False)),
     )
 
 
@@ -182,10 +151,10 @@ def _transfer(obj: Any) -> Transfer:
     return Transfer(
         id=obj["id"],
         amount=int(obj["amount"]),
-        amount_reversed=int(_get(obj, "amount_reversed", 0)),
-        destination=_id(_get(obj, "destination")) or "",
-        transfer_group=_get(obj, "transfer_group"),
-        source_transaction=_id(_get(obj, "source_transaction")),
+        amount_reversed=int(get_field(obj, "amount_reversed", 0)),
+        destination=object_id(get_field(obj, "destination")) or "",
+        transfer_group=get_field(obj, "transfer_group"),
+        source_transaction=object_id(get_field(obj, "source_transaction")),
         metadata=_metadata(obj),
     )
 
@@ -194,49 +163,8 @@ def _refund(obj: Any) -> Refund:
     return Refund(id=obj["id"], amount=int(obj["amount"]), status=str(obj["status"]), metadata=_metadata(obj))
 
 
-class SdkStripe:
+class SdkStripe(StripeAdapter):
     """The adapter: ``stripe.StripeClient`` with our keys, API base and retry policy."""
-
-    def __init__(
-        self,
-        *,
-        api_key: str,
-        api_base: str,
-        webhook_secrets: Sequence[str],
-        max_network_retries: int = 2,
-        timeout_seconds: int = 20,
-        webhook_tolerance_seconds: int = 300,
-    ) -> None:
-        self.api_key = api_key
-        self.api_base = api_base.rstrip("/")
-        self.webhook_secrets = list(webhook_secrets)
-        self.max_network_retries = max_network_retries
-        self.timeout_seconds = timeout_seconds
-        self.webhook_tolerance_seconds = webhook_tolerance_seconds
-        self._client: stripe.StripeClient | None = None
-
-    @property
-    def client(self) -> stripe.StripeClient:
-        if not self.api_key:
-            raise StripeNotConfigured("Stripe is not configured (STRIPE_API_KEY)")
-        if self._client is None:
-            self._client = stripe.StripeClient(
-                self.api_key,
-                base_addresses={"api": self.api_base, "connect": self.api_base, "files": self.api_base},
-                max_network_retries=self.max_network_retries,
-                http_client=stripe.RequestsClient(timeout=self.timeout_seconds),
-            )
-        return self._client
-
-    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except stripe.IdempotencyError as exc:  # a concurrent request with the key, or other parameters
-            raise StripeUnavailable(f"idempotency: {exc.user_message or exc}") from exc
-        except (stripe.CardError, stripe.InvalidRequestError, stripe.PermissionError) as exc:
-            raise StripeRefused(str(exc.user_message or exc), code=exc.code, status=exc.http_status) from exc
-        except stripe.StripeError as exc:  # connection, timeout, 5xx, rate limit, authentication
-            raise StripeUnavailable(f"{type(exc).__name__}: {exc.user_message or exc}") from exc
 
     # -- payments ---------------------------------------------------------------------------------
 
@@ -344,24 +272,3 @@ class SdkStripe:
             if not listing.has_more or not listing.data:
                 return found
             params["starting_after"] = listing.data[-1]["id"]
-
-    # -- webhooks ---------------------------------------------------------------------------------
-
-    def construct_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
-        if not self.webhook_secrets:
-            raise InvalidSignature("no webhook signing secret is configured (STRIPE_WEBHOOK_SECRETS)")
-        for secret in self.webhook_secrets:
-            try:
-                event = stripe.Webhook.construct_event(
-                    payload,
-                    signature,
-                    secret,
-                    tolerance=self.webhook_tolerance_seconds,
-                    api_key=self.api_key or None,
-                )
-            except stripe.SignatureVerificationError:
-                continue
-            except ValueError as exc:  # not JSON: it was signed, but is not an event
-                raise InvalidSignature(f"invalid payload: {exc}") from exc
-            return event.to_dict()
-        raise InvalidSignature("the signature does not match any webhook secret")

@@ -7,16 +7,16 @@ import uuid
 import flask
 
 from clikopro_chassis.errors import AppError, NotFound, ServiceUnavailable
-from clikopro_chassis.web.app import services
-from clikopro_chassis.web.idempotency import idempotent
-from clikopro_chassis.web.responses import ok
-from clikopro_chassis.web.security import principal
-from clikopro_payments.adapters.stripe_gateway import (
+from clikopro_chassis.stripe.adapter import (
     InvalidSignature,
     StripeNotConfigured,
     StripeRefused,
     StripeUnavailable,
 )
+from clikopro_chassis.web.app import services
+from clikopro_chassis.web.idempotency import idempotent
+from clikopro_chassis.web.responses import ok
+from clikopro_chassis.web.security import principal
 from clikopro_payments.bootstrap import Services
 from clikopro_payments.service_layer import money
 

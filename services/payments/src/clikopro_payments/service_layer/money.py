@@ -29,13 +29,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from clikopro_chassis.errors import AppError, Forbidden
-from clikopro_payments.adapters.stripe_gateway import (
-    Intent,
-    StripeNotConfigured,
-    StripeRefused,
-    StripeUnavailable,
-    Transfer,
-)
+from clikopro_chassis.stripe.adapter import StripeNotConfigured, StripeRefused, StripeUnavailable
+from clikopro_payments.adapters.stripe_gateway import Intent, Transfer
 from clikopro_payments.domain import ledger
 from clikopro_payments.domain.money import release_commission
 from clikopro_payments.domain.releases import BLOCKED, IN_FLIGHT, backoff_seconds, blocker

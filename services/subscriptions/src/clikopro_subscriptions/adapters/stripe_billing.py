@@ -17,36 +17,19 @@ subscription from ``parent.subscription_details.subscription`` (``subscription``
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Protocol
 
-import stripe
-
+from clikopro_chassis.stripe.adapter import (
+    StripeAdapter,
+    StripeRefused,
+    StripeUnavailable,
+    get_field,
+    object_id,
+    plain,
+)
 from clikopro_subscriptions.domain.billing import StripeInvoice, StripeSubscription
 from clikopro_subscriptions.domain.plans import Plan
-
-
-class StripeNotConfigured(RuntimeError):
-    pass
-
-
-class StripeRefused(Exception):
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.status = status
-
-    @property
-    def declined(self) -> bool:
-        return self.status == 402
-
-
-class StripeUnavailable(Exception):
-    pass
-
-
-class InvalidSignature(Exception):
-    pass
 
 
 class StripeBilling(Protocol):
@@ -90,34 +73,15 @@ class StripeBilling(Protocol):
     def pay_invoice(self, invoice_id: str, *, idempotency_key: str) -> None: ...
 
 
-def _get(obj: Any, key: str, default: Any = None) -> Any:
-    # stripe-python 16 objects are not dicts: .get() is not there, item access is.
-    try:
-        value = obj[key]
-    except (KeyError, TypeError, AttributeError):
-        return default
-    return default if value is None else value
-
-
-def _id(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return _get(value, "id")
-
-
 def _time(seconds: Any) -> dt.datetime:
     return dt.datetime.fromtimestamp(int(seconds), dt.UTC)
-
-
-def _plain(value: Any) -> Any:
-    return value.to_dict() if hasattr(value, "to_dict") else value
 
 
 def invoice_subscription_id(invoice: Mapping[str, Any]) -> str | None:
     """The subscription an invoice bills (Stripe moved it under ``parent`` in API 2025-03-31)."""
     parent = invoice.get("parent") or {}
     details = parent.get("subscription_details") or {}
-    return _id(details.get("subscription")) or _id(invoice.get("subscription"))
+    return object_id(details.get("subscription")) or object_id(invoice.get("subscription"))
 
 
 def _invoice(value: Any) -> StripeInvoice | None:
@@ -130,78 +94,40 @@ def _invoice(value: Any) -> StripeInvoice | None:
         )
     return StripeInvoice(
         id=value["id"],
-        status=str(_get(value, "status", "unknown")),
-        amount_paid=int(_get(value, "amount_paid", 0)),
-        currency=str(_get(value, "currency", "eur")).upper(),
-        billing_reason=_get(value, "billing_reason"),
+        status=str(get_field(value, "status", "unknown")),
+        amount_paid=int(get_field(value, "amount_paid", 0)),
+        currency=str(get_field(value, "currency", "eur")).upper(),
+        billing_reason=get_field(value, "billing_reason"),
     )
 
 
 def subscription_of(obj: Any) -> StripeSubscription:
-    items = _get(_get(obj, "items", {}), "data", []) or []
+    items = get_field(get_field(obj, "items", {}), "data", []) or []
     first = items[0] if items else {}
-    start = _get(first, "current_period_start") or _get(obj, "current_period_start")
-    end = _get(first, "current_period_end") or _get(obj, "current_period_end")
+    start = get_field(first, "current_period_start") or get_field(obj, "current_period_start")
+    end = get_field(first, "current_period_end") or get_field(obj, "current_period_end")
     return StripeSubscription(
         id=obj["id"],
-        customer=_id(_get(obj, "customer")) or "",
+        customer=object_id(get_field(obj, "customer")) or "",
         status=str(obj["status"]),
-        cancel_at_period_end=bool(_get(obj, "cancel_at_period_end", False)),
+        cancel_at_period_end=bool(get_field(obj, "cancel_at_period_end", False)),
         period_start=_time(start),
         period_end=_time(end),
-        latest_invoice=_invoice(_get(obj, "latest_invoice")),
-        metadata={str(k): str(v) for k, v in dict(_plain(_get(obj, "metadata", {}))).items()},
-        default_payment_method=_id(_get(obj, "default_payment_method")),
+        latest_invoice=_invoice(get_field(obj, "latest_invoice")),
+        metadata={str(k): str(v) for k, v in dict(plain(get_field(obj, "metadata", {}))).items()},
+        default_payment_method=object_id(get_field(obj, "default_payment_method")),
     )
 
 
 EXPAND = ["latest_invoice"]
 
 
-class SdkStripeBilling:
+class SdkStripeBilling(StripeAdapter):
     """The adapter: ``stripe.StripeClient`` with our key, API base and retry policy."""
 
-    def __init__(
-        self,
-        *,
-        api_key: str,
-        api_base: str,
-        webhook_secrets: Sequence[str],
-        max_network_retries: int = 2,
-        timeout_seconds: int = 20,
-        webhook_tolerance_seconds: int = 300,
-    ) -> None:
-        self.api_key = api_key
-        self.api_base = api_base.rstrip("/")
-        self.webhook_secrets = list(webhook_secrets)
-        self.max_network_retries = max_network_retries
-        self.timeout_seconds = timeout_seconds
-        self.webhook_tolerance_seconds = webhook_tolerance_seconds
-        self._client: stripe.StripeClient | None = None
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self._prices: set[str] = set()
-
-    @property
-    def client(self) -> stripe.StripeClient:
-        if not self.api_key:
-            raise StripeNotConfigured("Stripe is not configured (STRIPE_API_KEY)")
-        if self._client is None:
-            self._client = stripe.StripeClient(
-                self.api_key,
-                base_addresses={"api": self.api_base, "connect": self.api_base, "files": self.api_base},
-                max_network_retries=self.max_network_retries,
-                http_client=stripe.RequestsClient(timeout=self.timeout_seconds),
-            )
-        return self._client
-
-    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except stripe.IdempotencyError as exc:  # a concurrent request with the key, or other parameters
-            raise StripeUnavailable(f"idempotency: {exc.user_message or exc}") from exc
-        except (stripe.CardError, stripe.InvalidRequestError, stripe.PermissionError) as exc:
-            raise StripeRefused(str(exc.user_message or exc), code=exc.code, status=exc.http_status) from exc
-        except stripe.StripeError as exc:  # connection, timeout, 5xx, rate limit, authentication
-            raise StripeUnavailable(f"{type(exc).__name__}: {exc.user_message or exc}") from exc
 
     # -- catalog ----------------------------------------------------------------------------------
 
@@ -308,7 +234,7 @@ class SdkStripeBilling:
             self.client.v1.subscriptions.list, {"customer": customer, "status": "all", "limit": 100}
         )
         for obj in listing.data:
-            metadata = _plain(_get(obj, "metadata", {}))
+            metadata = plain(get_field(obj, "metadata", {}))
             if metadata.get("clikopro_subscription_id") == clikopro_subscription_id:
                 return self.retrieve_subscription(obj["id"])
         return None
@@ -345,22 +271,3 @@ class SdkStripeBilling:
 
     def pay_invoice(self, invoice_id: str, *, idempotency_key: str) -> None:
         self._call(self.client.v1.invoices.pay, invoice_id, {}, {"idempotency_key": idempotency_key})
-
-    # -- webhooks ---------------------------------------------------------------------------------
-
-    def construct_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
-        if not self.webhook_secrets:
-            raise InvalidSignature("no webhook signing secret is configured (STRIPE_WEBHOOK_SECRETS)")
-        if not signature:
-            raise InvalidSignature("no Stripe-Signature header")
-        for secret in self.webhook_secrets:
-            try:
-                event = stripe.Webhook.construct_event(
-                    payload, signature, secret, tolerance=self.webhook_tolerance_seconds
-                )
-            except stripe.SignatureVerificationError:
-                continue
-            except ValueError as exc:  # not JSON: it was signed, but is not an event
-                raise InvalidSignature(f"invalid payload: {exc}") from exc
-            return event.to_dict()
-        raise InvalidSignature("the signature does not match the webhook secret")

@@ -5,13 +5,9 @@ from __future__ import annotations
 import flask
 
 from clikopro_chassis.errors import AppError, ServiceUnavailable
+from clikopro_chassis.stripe.adapter import InvalidSignature, StripeNotConfigured, StripeUnavailable
 from clikopro_chassis.web.app import services
 from clikopro_chassis.web.responses import ok
-from clikopro_subscriptions.adapters.stripe_billing import (
-    InvalidSignature,
-    StripeNotConfigured,
-    StripeUnavailable,
-)
 from clikopro_subscriptions.service_layer import webhooks
 from clikopro_subscriptions.service_layer.common import unavailable
 

@@ -17,16 +17,12 @@ forbidden (403).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from clikopro_chassis.errors import Conflict, Forbidden
+from clikopro_chassis.state_machine import NEW, Rule, StateMachine, rule
 
 PRO = "pro"
 STRIPE = "stripe"
 SYSTEM = "system"
-
-#: The state of a subscription that does not exist yet.
-NEW = None
 
 ACTIVE = "active"
 CANCEL_PENDING = "cancel_pending"
@@ -47,24 +43,6 @@ EVENT_OF = {
 }
 
 
-class TransitionNotAllowed(Conflict):
-    """The command is not possible in the current state, whoever asks."""
-
-
-class ActorNotAllowed(Forbidden):
-    """The command is possible in this state, but not for this caller."""
-
-
-@dataclass(frozen=True)
-class Rule:
-    to: str
-    actors: frozenset[str]
-
-
-def rule(to: str, *actors: str) -> Rule:
-    return Rule(to, frozenset(actors))
-
-
 TABLE: Mapping[tuple[str | None, str], Rule] = {
     (NEW, "activate"): rule(ACTIVE, PRO, STRIPE),
     # Tacit renewal off, and on again before the end of the period.
@@ -83,26 +61,8 @@ TABLE: Mapping[tuple[str | None, str], Rule] = {
     (ACTIVE, "lapse"): rule(LAPSED, STRIPE),
 }
 
-STATES = tuple(sorted({r.to for r in TABLE.values()}))
-COMMANDS = tuple(sorted({c for _, c in TABLE}))
-
-
-def allows(state: str | None, command: str, actor: str) -> bool:
-    found = TABLE.get((state, command))
-    return found is not None and actor in found.actors
-
-
-def decide(state: str | None, command: str, actor: str) -> str:
-    """The state after ``command`` by ``actor``; raises if the table does not allow it."""
-    if not any(actor in r.actors for (_, c), r in TABLE.items() if c == command):
-        raise ActorNotAllowed(f"You may not {command.replace('_', ' ')} a subscription.")
-    found = TABLE.get((state, command))
-    if found is None:
-        raise TransitionNotAllowed(
-            f"A subscription that is {state or 'new'} cannot {command.replace('_', ' ')}.",
-            state=state,
-            command=command,
-        )
-    if actor not in found.actors:
-        raise ActorNotAllowed(f"You may not {command.replace('_', ' ')} this subscription.")
-    return found.to
+MACHINE = StateMachine("subscription", TABLE)
+STATES = MACHINE.states
+COMMANDS = MACHINE.commands
+allows = MACHINE.allows
+decide = MACHINE.decide

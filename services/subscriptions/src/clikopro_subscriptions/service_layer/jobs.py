@@ -20,11 +20,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from clikopro_subscriptions.adapters.stripe_billing import (
-    StripeNotConfigured,
-    StripeRefused,
-    StripeUnavailable,
-)
+from clikopro_chassis.stripe.adapter import StripeNotConfigured, StripeRefused, StripeUnavailable
 from clikopro_subscriptions.domain.billing import PAYMENT_FAILED, lapse_at, reminder_due
 from clikopro_subscriptions.domain.lifecycle import CANCEL_PENDING, PAST_DUE, SYSTEM
 from clikopro_subscriptions.service_layer.common import SYSTEM_CALLER, apply

@@ -26,11 +26,7 @@ from typing import Any
 
 from clikopro_chassis.context import request_id_var
 from clikopro_chassis.errors import Conflict, NotFound, ServiceUnavailable, ValidationFailed, field_error
-from clikopro_subscriptions.adapters.stripe_billing import (
-    StripeNotConfigured,
-    StripeRefused,
-    StripeUnavailable,
-)
+from clikopro_chassis.stripe.adapter import StripeNotConfigured, StripeRefused, StripeUnavailable
 from clikopro_subscriptions.domain import lifecycle
 from clikopro_subscriptions.domain.billing import StripeSubscription
 from clikopro_subscriptions.domain.lifecycle import PAST_DUE, PRO
