@@ -10,6 +10,7 @@ import math
 import os
 import platform
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -56,6 +57,9 @@ class Scratch:
         self.queues: list[str] = []
         self.exchanges: list[str] = []
         self.processes: list[subprocess.Popen[bytes]] = []
+        #: Shared by every process of the run, as in a deployment: the gateway reads identity's
+        #: and subscriptions' internal routes with it.
+        self.internal_token = secrets.token_urlsafe(24)
 
     # databases
     def database(self, name: str) -> str:
@@ -101,7 +105,11 @@ class Scratch:
         """Start ``python <args>`` from the repo root, stdout+stderr into ``<dir>/<log>``."""
         with open(self.dir / log, "ab") as out:
             process = subprocess.Popen(
-                [PYTHON, *args], cwd=ROOT, env={**os.environ, **(env or {})}, stdout=out, stderr=out
+                [PYTHON, *args],
+                cwd=ROOT,
+                env={**os.environ, "INTERNAL_API_TOKEN": self.internal_token, **(env or {})},
+                stdout=out,
+                stderr=out,
             )
         self.processes.append(process)
         return process

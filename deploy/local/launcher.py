@@ -85,6 +85,12 @@ class Platform:
     #: Signs the emulator's webhooks; new at each start (the emulator is told it on its command line).
     stripe_webhook_secret: str = field(default_factory=lambda: "whsec_local_" + secrets.token_hex(16))
 
+    def __post_init__(self) -> None:
+        # The gateway presents it to identity's and subscriptions' internal routes; every process
+        # inherits base_env. New at each start unless given.
+        if not self.base_env.get("INTERNAL_API_TOKEN"):
+            self.base_env["INTERNAL_API_TOKEN"] = secrets.token_urlsafe(32)
+
     @property
     def stripe_emulated(self) -> bool:
         return not self.base_env.get("STRIPE_API_KEY")

@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from clikopro_chassis.testing.http import serve
+from clikopro_chassis.testing.services import INTERNAL_TEST_TOKEN
 from clikopro_chassis.testing.tokens import TokenFactory
 from clikopro_contracts import make_event
 from clikopro_gateway.app import create_app
@@ -36,12 +37,23 @@ class FakeServices:
     #: pro_id -> entitlements answer of subscriptions' internal route (absent: 404).
     plans: dict[str, dict[str, Any]] = field(default_factory=dict)
     plan_reads: int = 0
+    #: What the services' internal routes require in X-Internal-Token, as the real ones do.
+    internal_token: str = INTERNAL_TEST_TOKEN
 
     def app(self) -> Starlette:
-        async def internal_suspensions(_request: Request) -> JSONResponse:
+        def refused(request: Request) -> JSONResponse | None:
+            if request.headers.get("x-internal-token") == self.internal_token:
+                return None
+            return JSONResponse({"code": "unauthenticated"}, status_code=401)
+
+        async def internal_suspensions(request: Request) -> JSONResponse:
+            if (refusal := refused(request)) is not None:
+                return refusal
             return JSONResponse({"items": self.suspensions})
 
         async def internal_entitlements(request: Request) -> JSONResponse:
+            if (refusal := refused(request)) is not None:
+                return refusal
             self.plan_reads += 1
             plan = self.plans.get(request.path_params["pro_id"])
             if plan is None:
@@ -195,6 +207,7 @@ def make_edge(
             "instance": "test",
             "log_format": "text",
             "upstream_timeout": 2.0,
+            "internal_api_token": fake_services.internal_token,
         }
         settings = GatewaySettings(
             upstreams={service: upstream for service in UPSTREAMS} | (upstreams or {}),

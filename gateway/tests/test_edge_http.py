@@ -284,6 +284,23 @@ def test_a_plan_read_from_subscriptions_is_used_on_a_miss(edge: Edge) -> None:
     assert edge.services.plan_reads == 1  # cached
 
 
+def test_a_gateway_refused_by_the_internal_routes_lets_no_signed_in_request_through(
+    make_edge, fake_services, monkeypatch
+) -> None:
+    """A wrong INTERNAL_API_TOKEN: the gateway cannot know the suspensions or read a plan, so it
+    fails closed (503 for signed-in calls) rather than letting a suspended account in."""
+    monkeypatch.setattr("clikopro_gateway.app.STARTUP_WAIT_SECONDS", 0.5)
+    pro = uuid.uuid4()
+    now = dt.datetime.now(dt.UTC).isoformat()
+    fake_services.plans[str(pro)] = {"pro_id": str(pro), "plan": "pro", "features": ["direct_payment"],
+                                     "effective_at": now, "period_end": None}  # fmt: skip
+    with make_edge(internal_api_token="not-the-secret") as edge:
+        problem(propose(edge, edge.issuer.headers(pro, "pro")), 503, "service_unavailable")
+        problem(edge.get("/api/v1/me", headers=edge.issuer.headers(pro, "pro")), 503, "service_unavailable")
+        assert edge.get("/ready").status_code == 503
+        assert fake_services.plan_reads == 0 and fake_services.received == []
+
+
 def test_an_unreachable_subscriptions_service_means_the_free_plan(make_edge) -> None:
     with make_edge(upstreams={"subscriptions": f"http://127.0.0.1:{free_port()}"}) as edge:
         started = time.monotonic()

@@ -328,7 +328,11 @@ def test_a_restarted_gateway_refuses_suspended_accounts_at_once(edge: Any) -> No
 
 def identity_suspended(edge: Any) -> set[str]:
     port = edge.service_port(dict((s, p) for s, _, p in launcher.SERVICES)["identity"])
-    items = httpx.get(f"http://127.0.0.1:{port}/internal/suspensions", timeout=5).json()["items"]
+    items = httpx.get(
+        f"http://127.0.0.1:{port}/internal/suspensions",
+        headers={"X-Internal-Token": edge.base_env["INTERNAL_API_TOKEN"]},
+        timeout=5,
+    ).json()["items"]
     return {i["user_id"] for i in items}
 
 

@@ -93,6 +93,7 @@ def create_app(settings: GatewaySettings) -> ASGIApp:
         settings.upstreams["subscriptions"],
         read_ttl=settings.entitlements_read_ttl,
         unreachable_ttl=settings.entitlements_unreachable_ttl,
+        internal_token=settings.internal_api_token,
     )
     authenticator = EdgeAuthenticator(
         TokenVerifier(settings.jwks_url, refresh_cooldown=settings.jwks_refresh_cooldown_seconds)
@@ -113,6 +114,7 @@ def create_app(settings: GatewaySettings) -> ASGIApp:
             suspensions=suspensions,
             entitlements=entitlements,
             internal_timeout=settings.internal_timeout,
+            internal_token=settings.internal_api_token,
         )
         listener.start()
         state["listener"] = listener

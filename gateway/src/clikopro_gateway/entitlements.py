@@ -33,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from clikopro_chassis.auth import Principal
+from clikopro_chassis.auth import Principal, internal_headers
 from clikopro_chassis.errors import AppError, Forbidden, MalformedBody, ValidationFailed, field_error
 
 log = logging.getLogger(__name__)
@@ -78,10 +78,12 @@ class EntitlementCache:
         *,
         read_ttl: float = 60.0,
         unreachable_ttl: float = 5.0,
+        internal_token: str = "",
     ) -> None:
         self.subscriptions_url = subscriptions_url
         self.read_ttl = read_ttl
         self.unreachable_ttl = unreachable_ttl
+        self.internal_token = internal_token
         self._plans: dict[uuid.UUID, Entitlements] = {}
         self._lock = threading.Lock()
 
@@ -140,7 +142,7 @@ class EntitlementCache:
         url = f"{self.subscriptions_url}/internal/entitlements/{pro_id}"
         clock = time.monotonic()
         try:
-            response = await client.get(url, timeout=timeout)
+            response = await client.get(url, headers=internal_headers(self.internal_token), timeout=timeout)
         except httpx.HTTPError as exc:
             log.warning(
                 "entitlements of %s unreadable (%s): assuming the free plan", pro_id, type(exc).__name__
@@ -149,6 +151,9 @@ class EntitlementCache:
         if response.status_code == 404:
             # No subscription known (or the route is not there yet): the free plan.
             return Entitlements(FREE_PLAN, frozenset(), source="assumed", fresh_until=clock + self.read_ttl)
+        if response.status_code == 401:
+            log.error("subscriptions refuses the gateway's internal token: check INTERNAL_API_TOKEN on both")
+            return None
         if response.status_code != 200:
             log.warning("entitlements of %s: subscriptions answered %s", pro_id, response.status_code)
             return None

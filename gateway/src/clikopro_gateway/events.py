@@ -62,6 +62,7 @@ class EdgeEventListener:
         suspensions: SuspensionSet,
         entitlements: EntitlementCache,
         internal_timeout: float = 2.0,
+        internal_token: str = "",
     ) -> None:
         self.broker_url = broker_url
         self.amqp = is_amqp(broker_url)
@@ -74,6 +75,7 @@ class EdgeEventListener:
         self.suspensions = suspensions
         self.entitlements = entitlements
         self.internal_timeout = internal_timeout
+        self.internal_token = internal_token
         #: Set while the listener consumes its queue.
         self.ready = threading.Event()
         self._stop = threading.Event()
@@ -171,7 +173,7 @@ class EdgeEventListener:
 
     def _load_suspensions(self, *, replace: bool) -> None:
         try:
-            items = fetch_list(self.identity_url, self.internal_timeout)
+            items = fetch_list(self.identity_url, self.internal_timeout, self.internal_token)
         except (httpx.HTTPError, ValueError, KeyError) as exc:
             log.warning("cannot read the suspensions from identity yet: %s", exc)
             return

@@ -52,6 +52,8 @@ class GatewaySettings:
     entitlements_unreachable_ttl: float = 5.0
     #: Seconds allowed for subscriptions' and identity's internal reads.
     internal_timeout: float = 1.0
+    #: Shared secret presented to identity's and subscriptions' internal routes.
+    internal_api_token: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -79,6 +81,7 @@ class GatewaySettings:
             entitlements_read_ttl=float(env.get("ENTITLEMENTS_READ_TTL", 60.0)),
             entitlements_unreachable_ttl=float(env.get("ENTITLEMENTS_UNREACHABLE_TTL", 5.0)),
             internal_timeout=float(env.get("INTERNAL_TIMEOUT", 1.0)),
+            internal_api_token=env.get("INTERNAL_API_TOKEN", ""),
         )
 
     def instance_name(self) -> str:

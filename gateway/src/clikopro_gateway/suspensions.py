@@ -21,6 +21,8 @@ from typing import Any
 
 import httpx
 
+from clikopro_chassis.auth import internal_headers
+
 log = logging.getLogger(__name__)
 
 
@@ -87,11 +89,16 @@ class SuspensionSet:
         self.loaded.set()
 
 
-def fetch_list(identity_url: str, timeout: float) -> list[dict[str, Any]]:
+def fetch_list(identity_url: str, timeout: float, token: str) -> list[dict[str, Any]]:
     """Identity's list of suspensions in force (blocking: called from the event listener's thread).
 
     Raises ``httpx.HTTPError`` if identity cannot answer.
     """
-    response = httpx.get(f"{identity_url}/internal/suspensions", timeout=timeout)
+    url = f"{identity_url}/internal/suspensions"
+    response = httpx.get(url, headers=internal_headers(token), timeout=timeout)
+    if response.status_code == 401:
+        # Not a passing outage: the gateway and identity disagree on INTERNAL_API_TOKEN, and the
+        # gateway will answer 503 to every signed-in request until they agree.
+        log.error("identity refuses the gateway's internal token: check INTERNAL_API_TOKEN on both")
     response.raise_for_status()
     return response.json()["items"]

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from clikopro_chassis.testing.services import migrated_sqlite
+from clikopro_chassis.testing.services import INTERNAL_TEST_TOKEN, migrated_sqlite
 from clikopro_identity.bootstrap import Services, bootstrap
 from clikopro_identity.entrypoints.web import build
 from clikopro_identity.settings import IdentitySettings
@@ -15,7 +15,8 @@ from clikopro_identity.settings import IdentitySettings
 @pytest.fixture
 def services(tmp_path: Path) -> Services:
     url = migrated_sqlite("clikopro_identity", tmp_path)
-    return bootstrap(IdentitySettings.from_env("identity", {"DATABASE_URL": url, "BROKER_URL": "memory://"}))
+    env = {"DATABASE_URL": url, "BROKER_URL": "memory://", "INTERNAL_API_TOKEN": INTERNAL_TEST_TOKEN}
+    return bootstrap(IdentitySettings.from_env("identity", env))
 
 
 @pytest.fixture

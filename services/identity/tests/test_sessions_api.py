@@ -13,7 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from clikopro_chassis.auth import TOKEN_AUDIENCE, TOKEN_ISSUER
-from clikopro_chassis.testing.services import outbox_events
+from clikopro_chassis.testing.services import INTERNAL_TEST_HEADERS, outbox_events
 from clikopro_contracts import make_event, parse_event
 from clikopro_contracts.examples import example
 from clikopro_contracts.testing import assert_like_example
@@ -202,7 +202,7 @@ def test_a_suspended_account_can_neither_sign_in_nor_refresh_until_reinstated(
         assert response.json()["code"] == "account_suspended"
     # A wrong password still says only "wrong password": the suspension is not revealed.
     assert log_in(client, password="not the passphrase").status_code == 401
-    listed = client.get("/internal/suspensions").json()["items"]
+    listed = client.get("/internal/suspensions", headers=INTERNAL_TEST_HEADERS).json()["items"]
     assert [s["user_id"] for s in listed] == [user["id"]]
 
     # A reinstatement older than the suspension (out of order) changes nothing.
@@ -212,7 +212,7 @@ def test_a_suspended_account_can_neither_sign_in_nor_refresh_until_reinstated(
 
     handle(services, "AccountReinstated", {"user_id": user["id"], "reinstated_by": str(uuid.uuid4()),
                                            "reinstated_at": at + dt.timedelta(seconds=5)})  # fmt: skip
-    assert client.get("/internal/suspensions").json()["items"] == []
+    assert client.get("/internal/suspensions", headers=INTERNAL_TEST_HEADERS).json()["items"] == []
     assert log_in(client).status_code == 200
     # The sessions of before the suspension were revoked: it signs in again.
     assert (
@@ -355,3 +355,9 @@ def test_only_the_cli_makes_staff(
         cli.main(["rotate-keys", "--activate-in", "0"])
     assert exit_.value.code == 0
     assert "new signing key" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-Internal-Token": "guess"}, {"Authorization": "Bearer x"}])
+def test_the_suspension_list_is_for_the_gateway_only(client: TestClient, headers: dict) -> None:
+    response = client.get("/internal/suspensions", headers=headers)
+    assert response.status_code == 401 and response.json()["code"] == "unauthenticated"

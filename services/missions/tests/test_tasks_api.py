@@ -125,6 +125,20 @@ def test_a_task_left_unanswered_is_reminded_then_validated_by_the_workers_job(ap
         [reminder] = session.execute(select(task_reminders)).mappings().all()
     assert str(reminder["task_id"]) == first["id"] and reminder["submission"] == 1
     assert api.tasks(client, mission["id"])[0]["reminded_at"] == "2026-03-17T09:00:00Z"
+    # ... and told, by one event written with that row (the second run wrote neither).
+    [due] = [e for e in api.events(mission["id"]) if e.type == "TaskValidationReminderDue"]
+    assert_like_example(due)
+    assert due.data == {
+        "mission_id": mission["id"],
+        "task_id": first["id"],
+        "client_id": str(client.user_id),
+        "pro_id": str(pro.user_id),
+        "title": first["title"],
+        "amount_cents": 100_000,
+        "currency": "EUR",
+        "submitted_at": "2026-03-10T09:00:00Z",
+        "auto_validate_at": "2026-03-24T09:00:00Z",  # submitted_at + TASK_AUTO_VALIDATE_DAYS (14)
+    }
 
     api.clock.advance(days=7)  # 14 days after the submission: validated automatically
     assert job.run() == {"reminded": 0, "auto_validated": 1}
@@ -137,6 +151,7 @@ def test_a_task_left_unanswered_is_reminded_then_validated_by_the_workers_job(ap
     api.clock.advance(days=14)
     assert job.run() == {"reminded": 0, "auto_validated": 1}  # past the reminder: straight to validation
     events = api.events(mission["id"])
+    assert [e.data["task_id"] for e in events if e.type == "TaskValidationReminderDue"] == [first["id"]]
     auto = [e for e in events if e.type == "TaskValidated"]
     assert [e.data["auto_validated"] for e in auto] == [True, True]
     assert events[-1].type == "MissionCompleted"
@@ -166,6 +181,10 @@ def test_a_contested_then_resubmitted_task_gets_a_new_delay_and_reminder(api: Ap
         "reminded": 1,
         "auto_validated": 0,
     }
+    # The contested submission was never reminded; the new one is, with its own dates.
+    [due] = [e for e in api.events(mission["id"]) if e.type == "TaskValidationReminderDue"]
+    assert due.data["submitted_at"] == "2026-03-25T09:00:00Z"
+    assert due.data["auto_validate_at"] == resubmitted["auto_validate_at"] == "2026-04-08T09:00:00Z"
     api.clock.advance(hours=1)
     assert run_deadlines(api.services.uow, now=api.clock, settings=settings) == {
         "reminded": 0,

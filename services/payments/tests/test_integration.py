@@ -1,6 +1,7 @@
 """On PostgreSQL and RabbitMQ, with the payments worker running (consumer, relay, money jobs) and
 the real SDK against the Stripe emulator: events arrive from the bus as the other services send
-them, redelivered copies included, and racing releases make one transfer."""
+them, redelivered copies included, racing releases make one transfer and racing reminder passes
+one reminder."""
 
 from __future__ import annotations
 
@@ -142,3 +143,31 @@ def test_twenty_racing_release_attempts_on_postgresql_make_one_transfer(pg_platf
     [transfer] = platform.transfers(mission)
     assert transfer.amount == 77_777 - 77_777 * 500 // 10_000
     assert len(platform.events("FundsReleased")) == 1
+
+
+def test_racing_onboarding_reminder_passes_on_postgresql_remind_once(pg_platform: Platform) -> None:
+    platform = pg_platform
+    mission = platform.accept([12_345])
+    platform.pay(mission)
+    started = platform.post("/api/v1/payments/onboarding", mission.pro_id, "pro")  # and left there
+    assert started.status_code == 200, started.text
+    platform.validate(mission, 0)
+    money.dispatch_releases(platform.svc)
+    reminded: list[int] = []
+    barrier = threading.Barrier(8)
+
+    def remind() -> None:
+        barrier.wait()
+        reminded.append(money.remind_onboarding(platform.svc))
+
+    threads = [threading.Thread(target=remind) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # The passes read "not reminded yet" before any of them recorded it: the conditional UPDATE
+    # lets exactly one record the reminder and publish its event.
+    assert sorted(reminded) == [0] * 7 + [1], reminded
+    [due] = platform.events("PayoutOnboardingReminderDue")
+    assert due.data["pro_id"] == str(mission.pro_id) and due.data["waiting_cents"] == 12_345
+    assert platform.account_row(mission.pro_id)["reminders"] == 1

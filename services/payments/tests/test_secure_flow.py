@@ -4,8 +4,11 @@ local Stripe emulator: acceptance -> the client pays with a test card -> webhook
 
 from __future__ import annotations
 
+import datetime as dt
+
 from payments_helpers import Platform
 
+from clikopro_contracts import format_time
 from clikopro_contracts.testing import assert_like_example
 
 
@@ -71,6 +74,9 @@ def test_release_waits_for_onboarding_and_goes_out_by_itself(platform: Platform)
     assert money.remind_onboarding(platform.svc) == 1  # no account yet: reminded
     account = platform.get("/api/v1/payments/account", mission.pro_id, "pro").json()
     assert account == {"status": "not_started", "transfers_enabled": False, "waiting_cents": 10_000}
+    # Logged only: with no account there is no record of the reminder to publish it with, nor any
+    # interval, and an event would notify the pro on every pass.
+    assert platform.events("PayoutOnboardingReminderDue") == []
 
     platform.onboard(mission.pro_id)
     assert platform.get("/api/v1/payments/account", mission.pro_id, "pro").json()["status"] == "enabled"
@@ -78,6 +84,50 @@ def test_release_waits_for_onboarding_and_goes_out_by_itself(platform: Platform)
     [released] = platform.events("FundsReleased")
     assert released.data["task_id"] == str(mission.task_ids[0]) and released.data["net_cents"] == 9_500
     assert platform.payment(mission)["status"] == "secured"  # the second task is not validated yet
+
+
+def test_a_pro_who_left_onboarding_unfinished_is_reminded_once_per_interval(platform: Platform) -> None:
+    from clikopro_payments.service_layer import money
+
+    at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    interval = dt.timedelta(seconds=platform.svc.settings.onboarding_reminder_interval_seconds)
+    platform.svc.now = lambda: at
+    first = platform.accept([10_000, 20_000])
+    second = platform.accept([5_000], pro_id=first.pro_id)
+    for mission in (first, second):
+        platform.pay(mission)
+    platform.validate(first, 0, 1)
+    platform.validate(second, 0)
+    started = platform.post("/api/v1/payments/onboarding", first.pro_id, "pro")  # and left there
+    assert started.status_code == 200, started.text
+    platform.run_money()
+
+    assert money.remind_onboarding(platform.svc) == 1
+    assert money.remind_onboarding(platform.svc) == 0  # within the interval: neither recorded nor told
+    [due] = platform.events("PayoutOnboardingReminderDue")
+    assert_like_example(due)
+    assert due.data == {
+        "pro_id": str(first.pro_id),
+        "waiting_cents": 35_000,
+        "currency": "EUR",
+        "releases_waiting": 3,
+        "missions_waiting": 2,
+        "reminded_at": format_time(at),
+    }
+    account = platform.get("/api/v1/payments/account", first.pro_id, "pro").json()
+    assert account["status"] == "pending" and account["reminders"] == 1
+    # A pass that read the account before this reminder (two workers racing) records nothing more.
+    with platform.svc.uow() as uow:
+        assert not uow.accounts.reminded(first.pro_id, at, not_since=at - interval)
+
+    platform.svc.now = lambda: at + interval
+    assert money.remind_onboarding(platform.svc) == 1
+    assert money.remind_onboarding(platform.svc) == 0
+    assert [e.data["reminded_at"] for e in platform.events("PayoutOnboardingReminderDue")] == [
+        format_time(at),
+        format_time(at + interval),
+    ]
+    assert platform.account_row(first.pro_id)["reminders"] == 2
 
 
 def test_a_declined_card_gives_payment_failed_and_no_release(platform: Platform) -> None:

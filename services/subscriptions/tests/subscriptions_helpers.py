@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from clikopro_chassis.testing.services import outbox_events
+from clikopro_chassis.testing.services import INTERNAL_TEST_HEADERS, INTERNAL_TEST_TOKEN, outbox_events
 from clikopro_chassis.testing.tokens import TokenFactory
 from clikopro_chassis.testing.waiting import wait_until
 from clikopro_contracts import Event
@@ -74,6 +74,7 @@ def make_settings(
             "STRIPE_WEBHOOK_SECRETS": WEBHOOK_SECRET,
             "STRIPE_MAX_NETWORK_RETRIES": "0",
             "STRIPE_TIMEOUT_SECONDS": "10",
+            "INTERNAL_API_TOKEN": INTERNAL_TEST_TOKEN,
             **env,
         },
     )
@@ -128,6 +129,10 @@ class Api:
 
     def get(self, who: Person | None, path: str, **kwargs: Any) -> httpx.Response:
         return self.http.get(path, headers=who.headers if who else {}, **kwargs)
+
+    def internal(self, path: str) -> httpx.Response:
+        """An internal route, called as the gateway does (with the internal secret)."""
+        return self.http.get(path, headers=INTERNAL_TEST_HEADERS)
 
     def post(self, who: Person | None, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
         headers = {**(who.headers if who else {}), **kwargs.pop("headers", {})}

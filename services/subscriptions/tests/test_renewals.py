@@ -103,7 +103,7 @@ def test_a_failed_renewal_is_past_due_then_lapses_after_the_retry_window(api: Ap
     # The retry window: the paid plan stays in force, and the gateway's read says until when.
     entitlements = api.entitlements(pro)
     assert entitlements["plan"] == "pro" and entitlements["status"] == "past_due"
-    internal = api.get(None, f"/internal/entitlements/{pro.user_id}").json()
+    internal = api.internal(f"/internal/entitlements/{pro.user_id}").json()
     assert internal["plan"] == "pro" and when(internal["period_end"]) == end + 7 * DAY
     assert api.stripe_subscription(pro)["status"] == "past_due"
 
@@ -123,7 +123,7 @@ def test_a_failed_renewal_is_past_due_then_lapses_after_the_retry_window(api: Ap
     assert data["subscription_id"] == subscription["id"]
     assert api.stripe_subscription(pro)["status"] == "canceled"  # no more retries, nothing charged later
     assert api.entitlements(pro)["plan"] == "free"
-    internal = api.get(None, f"/internal/entitlements/{pro.user_id}").json()
+    internal = api.internal(f"/internal/entitlements/{pro.user_id}").json()
     assert (internal["plan"], internal["features"], internal["effective_at"]) == (
         "free",
         [],

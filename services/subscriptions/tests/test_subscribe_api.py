@@ -44,7 +44,7 @@ def test_a_pro_subscribes_with_a_card_pays_the_year_and_gets_the_paid_plan(api: 
     assert (before["plan"], before["features"], before["proposals_per_month"]) == ("free", [], 5)
     assert before["status"] == "free" and before["renews"] is False
     assert_problem(api.get(pro, "/api/v1/subscriptions/me"), 404, "not_found")
-    assert api.get(None, f"/internal/entitlements/{pro.user_id}").status_code == 404  # the gateway's "free"
+    assert api.internal(f"/internal/entitlements/{pro.user_id}").status_code == 404  # the gateway's "free"
 
     subscription = api.subscribe(pro)
 
@@ -77,10 +77,14 @@ def test_a_pro_subscribes_with_a_card_pays_the_year_and_gets_the_paid_plan(api: 
         after["plan"] == "pro" and after["features"] == PAID_FEATURES and after["proposals_per_month"] is None
     )
     assert after["renews"] and after["period_end"] == subscription["period_end"]
-    internal = api.get(None, f"/internal/entitlements/{pro.user_id}").json()
+    internal = api.internal(f"/internal/entitlements/{pro.user_id}").json()
     assert internal["plan"] == "pro" and internal["features"] == PAID_FEATURES
     assert internal["effective_at"] == activated.data["effective_at"]
     assert internal["period_end"] == subscription["period_end"]
+    # Only the gateway, which holds the internal secret, reads it: not the pro, not a guess.
+    for headers in ({**pro.headers}, {"X-Internal-Token": "guess"}):
+        refused = api.http.get(f"/internal/entitlements/{pro.user_id}", headers=headers)
+        assert_problem(refused, 401, "unauthenticated")
 
     # Stripe's webhooks about it (created, invoice paid...) arrive afterwards and change nothing.
     api.settle()

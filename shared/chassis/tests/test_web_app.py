@@ -146,3 +146,27 @@ def test_ready_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
         response = client.get("/ready")
     assert response.status_code == 503
     assert response.json()["checks"]["database"].startswith("error")
+
+
+@pytest.mark.parametrize(
+    ("configured", "sent", "status"),
+    [
+        ("s3cret-internal", "s3cret-internal", 200),
+        ("s3cret-internal", "s3cret-interna", 401),
+        ("s3cret-internal", None, 401),
+        ("", "", 401),  # not configured: closed to everyone, even an empty header
+        ("", "anything", 401),
+    ],
+)
+def test_internal_routes_need_the_shared_secret(
+    tmp_path: Path, configured: str, sent: str | None, status: int
+) -> None:
+    env = {"DATA_DIR": str(tmp_path), "INTERNAL_API_TOKEN": configured}
+    settings = Settings.from_env("probe", env).replace(broker_url="memory://")
+    app = create_app(settings=settings, spec=SPEC, database=Database(settings.database_url), services=None)
+    headers = {} if sent is None else {"X-Internal-Token": sent}
+    with TestClient(app) as client:
+        response = client.get("/internal/secret", headers=headers)
+    assert response.status_code == status, response.text
+    if status == 401:
+        assert_problem(response, 401, "unauthenticated")

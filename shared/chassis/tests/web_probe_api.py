@@ -36,6 +36,10 @@ def context() -> flask.Response:
     return ok({"request_id": request_id_var.get(), "correlation_id": correlation_id_var.get()})
 
 
+def internal_secret() -> flask.Response:
+    return ok({"for": "the gateway"})
+
+
 def whoami() -> flask.Response:
     caller = principal()
     return ok({"user_id": caller.user_id, "role": caller.role})

@@ -17,7 +17,9 @@ ALL = all_contract_keys()
 IDS = [f"{t}.v{v}" for t, v in ALL]
 
 # The catalog of EVENTS.md ("Catalog (minimum)"), plus the erasure answer
-# UserDataErased that the erasure saga needs (published by every data-holding service).
+# UserDataErased that the erasure saga needs (published by every data-holding service)
+# and the reminders the notifications to come will send (TaskValidationReminderDue,
+# PayoutOnboardingReminderDue).
 EXPECTED = {
     "identity": {
         "UserRegistered",
@@ -37,6 +39,7 @@ EXPECTED = {
         "TaskContested",
         "MissionCompleted",
         "MissionCancelled",
+        "TaskValidationReminderDue",
     },
     "payments": {
         "PaymentSecured",
@@ -45,6 +48,7 @@ EXPECTED = {
         "RefundIssued",
         "PayoutsFrozen",
         "PayoutsUnfrozen",
+        "PayoutOnboardingReminderDue",
     },
     "subscriptions": {
         "SubscriptionActivated",

@@ -23,6 +23,13 @@ TOKEN_AUDIENCE = "clikopro-api"
 #: Asymmetric algorithms only: "none" and HMAC (which a public key would forge) are refused.
 ALGORITHMS = ("RS256", "EdDSA")
 ROLES = ("client", "pro", "moderator", "admin")
+#: Header carrying the shared secret of the services' internal routes (see ``web.security``).
+INTERNAL_TOKEN_HEADER = "X-Internal-Token"
+
+
+def internal_headers(token: str) -> dict[str, str]:
+    """Headers of a call to another service's internal route (none without a secret: refused there)."""
+    return {INTERNAL_TOKEN_HEADER: token} if token else {}
 
 
 @dataclass(frozen=True, slots=True)

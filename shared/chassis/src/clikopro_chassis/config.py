@@ -65,6 +65,9 @@ class Settings:
     jwks_url: str = "http://127.0.0.1:8101/.well-known/jwks.json"
     #: Least seconds between two JWKS refetches caused by an unknown key id.
     jwks_refresh_cooldown_seconds: int = 30
+    #: Shared secret that callers of the ``/internal/...`` routes (the gateway) present in
+    #: ``X-Internal-Token``; unset, those routes refuse everyone (closed by default).
+    internal_api_token: str = ""
     #: Where a local run keeps its SQLite files and broker folders.
     data_dir: str = "var"
 

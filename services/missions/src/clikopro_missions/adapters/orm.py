@@ -188,7 +188,7 @@ tasks = Table(
     ),
 )
 
-#: Reminders sent to clients about a submitted task (no notification service yet: the row is the record).
+#: Reminders of a submitted task to its client, one per submission, each with its TaskValidationReminderDue.
 task_reminders = Table(
     "task_reminders",
     metadata,

@@ -211,13 +211,50 @@ def contest(
 BATCH = 200
 
 
+def _remind(
+    uow: MissionsUnitOfWork, mission: Mapping[str, Any], task: Mapping[str, Any], at: dt.datetime
+) -> bool:
+    """Record the reminder of the task's current submission and publish TaskValidationReminderDue with
+    it, for the notifications to send. The row (one per task and submission) is what makes it once:
+    no row written, no event. False if this submission was already reminded."""
+    mission_id, task_id = mission["id"], task["id"]
+    recorded = uow.tasks.add_reminder(
+        {
+            "task_id": task_id,
+            "submission": task["submissions"],
+            "mission_id": mission_id,
+            "client_id": mission["client_id"],
+            "reminded_at": at,
+            "auto_validate_at": task["auto_validate_at"],
+        }
+    )
+    # Marked either way, so that the job stops picking the task up.
+    uow.tasks.change(task_id, task["version"], reminded_at=at)
+    if recorded:
+        uow.publish(
+            "TaskValidationReminderDue",
+            {
+                "mission_id": mission_id,
+                "task_id": task_id,
+                "client_id": mission["client_id"],
+                "pro_id": mission["pro_id"],
+                "title": task["title"],
+                "amount_cents": task["amount_cents"],
+                "currency": "EUR",
+                "submitted_at": task["submitted_at"],
+                "auto_validate_at": task["auto_validate_at"],
+            },
+        )
+    return recorded
+
+
 def run_deadlines(
     uow_factory: Callable[[], MissionsUnitOfWork], *, now: Clock, settings: MissionsSettings
 ) -> dict[str, int]:
-    """Remind the client of tasks submitted ``TASK_REMINDER_DAYS`` ago, and validate those whose
-    ``auto_validate_at`` (announced in TaskSubmitted) has passed. Each task in its own transaction,
-    re-checked under the mission's lock, so that several workers (or a client answering at that very
-    moment) never validate a task twice."""
+    """Remind the client (TaskValidationReminderDue) of tasks submitted ``TASK_REMINDER_DAYS`` ago,
+    and validate those whose ``auto_validate_at`` (announced in TaskSubmitted) has passed. Each task
+    in its own transaction, re-checked under the mission's lock, so that several workers (or a client
+    answering at that very moment) never remind or validate a task twice."""
     at = now()
     done = {"reminded": 0, "auto_validated": 0}
     reminder_threshold = at - dt.timedelta(days=settings.task_reminder_days)
@@ -232,19 +269,10 @@ def run_deadlines(
                 or task["auto_validate_at"] <= at
             ):
                 continue
-            uow.tasks.add_reminder(
-                {
-                    "task_id": task_id,
-                    "submission": task["submissions"],
-                    "mission_id": mission_id,
-                    "client_id": mission["client_id"],
-                    "reminded_at": at,
-                    "auto_validate_at": task["auto_validate_at"],
-                }
-            )
-            uow.tasks.change(task_id, task["version"], reminded_at=at)
+            recorded = _remind(uow, mission, task, at)
             uow.commit()
-            # No notification service yet: the reminder is this row and this log line.
+            if not recorded:
+                continue
             log.info(
                 "client %s reminded of task %s of mission %s (validated automatically at %s)",
                 mission["client_id"], task_id, mission_id, task["auto_validate_at"].isoformat(),

@@ -245,10 +245,20 @@ class ReleaseRepository(_Repository):
         )
         return result.rowcount or 0
 
-    def pros_waiting_for_account(self) -> list[Row]:
+    def pros_waiting_for_account(self, pro_id: uuid.UUID | None = None) -> list[Row]:
+        """Per pro (or for ``pro_id`` only), the releases waiting for their payout onboarding: the
+        gross amount, how many, and of how many missions."""
+        condition = releases.c.status == "waiting_for_account"
+        if pro_id is not None:
+            condition = and_(condition, releases.c.pro_id == pro_id)
         return self._all(
-            select(releases.c.pro_id, func.sum(releases.c.amount_cents).label("waiting_cents"))
-            .where(releases.c.status == "waiting_for_account")
+            select(
+                releases.c.pro_id,
+                func.sum(releases.c.amount_cents).label("waiting_cents"),
+                func.count().label("releases"),
+                func.count(releases.c.mission_id.distinct()).label("missions"),
+            )
+            .where(condition)
             .group_by(releases.c.pro_id)
         )
 
@@ -393,12 +403,24 @@ class AccountRepository(_Repository):
         )
         return result.mappings().first()
 
-    def reminded(self, pro_id: uuid.UUID, now: dt.datetime) -> None:
-        self.session.execute(
+    def reminded(self, pro_id: uuid.UUID, now: dt.datetime, *, not_since: dt.datetime) -> bool:
+        """Record a reminder, unless the pro was reminded after ``not_since`` or finished onboarding
+        meanwhile: the condition is checked by the ``UPDATE`` itself, so that of two passes racing
+        exactly one records it (and publishes its event). True if recorded."""
+        result = self.session.execute(
             update(connected_accounts)
-            .where(connected_accounts.c.pro_id == pro_id)
+            .where(
+                connected_accounts.c.pro_id == pro_id,
+                connected_accounts.c.transfers_enabled.is_(False),
+                or_(
+                    connected_accounts.c.reminded_at.is_(None),
+                    connected_accounts.c.reminded_at <= not_since,
+                ),
+            )
             .values(reminded_at=now, reminders=connected_accounts.c.reminders + 1)
+            .returning(connected_accounts.c.pro_id)
         )
+        return result.first() is not None
 
 
 class ProjectionRepository(_Repository):

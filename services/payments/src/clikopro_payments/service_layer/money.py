@@ -354,8 +354,9 @@ def apply_account(
 
 def remind_onboarding(svc: Any) -> int:
     """Pros whose released money waits for their onboarding: check at Stripe (a webhook may have
-    been lost), then remind them, at most once per ``ONBOARDING_REMINDER_INTERVAL_SECONDS``. There
-    is no notification service yet: the reminder is recorded (shown on their account) and logged."""
+    been lost), then remind them, at most once per ``ONBOARDING_REMINDER_INTERVAL_SECONDS``. A
+    reminder is recorded on their account (shown to them) together with its
+    PayoutOnboardingReminderDue, for the notifications to send, in one transaction."""
     now = svc.now()
     interval = dt.timedelta(seconds=svc.settings.onboarding_reminder_interval_seconds)
     with svc.uow() as uow:
@@ -365,21 +366,49 @@ def remind_onboarding(svc: Any) -> int:
         ]
     reminded = 0
     for pro_id, cents, account in waiting:
-        if account is not None:
-            try:
-                if apply_account(svc, svc.stripe.retrieve_account(account["stripe_account_id"])) == "enabled":
-                    continue
-            except (StripeRefused, StripeUnavailable) as exc:
-                log.warning("account of pro %s not refreshed: %s", pro_id, exc)
-            if account["reminded_at"] is not None and account["reminded_at"] > now - interval:
+        if account is None:
+            # Onboarding not even started: there is no account to record the reminder on, hence no
+            # interval, so it is only logged (each pass); an event would notify them every few minutes.
+            log.info(
+                "reminding pro %s to finish payout onboarding: %s cents are waiting for it", pro_id, cents
+            )
+            reminded += 1
+            continue
+        try:
+            if apply_account(svc, svc.stripe.retrieve_account(account["stripe_account_id"])) == "enabled":
                 continue
-        log.info("reminding pro %s to finish payout onboarding: %s cents are waiting for it", pro_id, cents)
-        if account is not None:
-            with svc.uow() as uow:
-                uow.accounts.reminded(pro_id, now)
-                uow.commit()
-        reminded += 1
+        except (StripeRefused, StripeUnavailable) as exc:
+            log.warning("account of pro %s not refreshed: %s", pro_id, exc)
+        if account["reminded_at"] is not None and account["reminded_at"] > now - interval:
+            continue
+        if _remind_onboarding_of(svc, pro_id, now, not_since=now - interval):
+            reminded += 1
     return reminded
+
+
+def _remind_onboarding_of(svc: Any, pro_id: uuid.UUID, now: dt.datetime, *, not_since: dt.datetime) -> bool:
+    """Record the reminder and publish it, in one transaction; False if another pass reminded the pro
+    meanwhile, or nothing waits any more (onboarded, or the money was frozen or refunded)."""
+    with svc.uow() as uow:
+        # Read again: the amounts announced are those of the transaction that records the reminder.
+        waiting = next(iter(uow.releases.pros_waiting_for_account(pro_id)), None)
+        if waiting is None or not uow.accounts.reminded(pro_id, now, not_since=not_since):
+            return False
+        cents = int(waiting["waiting_cents"])
+        uow.publish(
+            "PayoutOnboardingReminderDue",
+            {
+                "pro_id": pro_id,
+                "waiting_cents": cents,
+                "currency": "EUR",  # only euros are handled (R23); a release has no currency of its own
+                "releases_waiting": int(waiting["releases"]),
+                "missions_waiting": int(waiting["missions"]),
+                "reminded_at": now,
+            },
+        )
+        uow.commit()
+    log.info("reminding pro %s to finish payout onboarding: %s cents are waiting for it", pro_id, cents)
+    return True
 
 
 # -- releases -----------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Helpers for a service's own tests: a migrated database, its outbox."""
+"""Helpers for a service's own tests: a migrated database, its outbox, the internal secret."""
 
 from __future__ import annotations
 
@@ -7,9 +7,15 @@ from pathlib import Path
 from sqlalchemy import select
 
 from clikopro_chassis import migrations
+from clikopro_chassis.auth import internal_headers
 from clikopro_chassis.db import Database
 from clikopro_chassis.messaging import outbox_messages
 from clikopro_contracts import Event, parse_event
+
+#: The INTERNAL_API_TOKEN of services under test; their internal routes refuse any other.
+INTERNAL_TEST_TOKEN = "internal-test-token"
+#: Headers of a test that calls an internal route as the gateway does.
+INTERNAL_TEST_HEADERS = internal_headers(INTERNAL_TEST_TOKEN)
 
 
 def migrated_sqlite(package: str, directory: Path) -> str:

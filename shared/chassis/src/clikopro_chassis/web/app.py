@@ -167,6 +167,7 @@ def create_app(
 
     verifier = TokenVerifier(settings.jwks_url, refresh_cooldown=settings.jwks_refresh_cooldown_seconds)
     security.configure(verifier if settings.jwks_url else None)
+    security.configure_internal(settings.internal_api_token)
     flask_app = app.app
     flask_app.extensions[EXTENSION_KEY] = services
     ready = Readiness(database, settings.broker_url, readiness or {})

@@ -177,6 +177,27 @@ class TaskContested(Schema):
     contested_at = UtcDateTime(required=True, metadata=doc("When it was contested."))
 
 
+@register("TaskValidationReminderDue", 1, producer=PRODUCER)
+class TaskValidationReminderDue(Schema):
+    """A submitted task has waited for the client's answer for days, and the client must be reminded to
+    validate or contest it before it is validated automatically."""
+
+    mission_id = Id(required=True, metadata=doc("The mission."))
+    task_id = Id(required=True, metadata=doc("The task; one reminder per submission of it."))
+    client_id = Id(required=True, metadata=doc("The client to remind, who must validate or contest."))
+    pro_id = Id(required=True, metadata=doc("The professional who submitted the task."))
+    title = fields.String(
+        required=True, validate=validate.Length(min=1, max=200), metadata=doc("Task title.")
+    )
+    amount_cents = Cents(required=True, metadata=doc("The task's gross amount in cents, as in the contract."))
+    currency = Currency(metadata=doc("Currency of the amounts."))
+    submitted_at = UtcDateTime(required=True, metadata=doc("When the pending submission was made."))
+    auto_validate_at = UtcDateTime(
+        required=True,
+        metadata=doc("When it is validated automatically if the client does nothing (as in TaskSubmitted)."),
+    )
+
+
 @register("MissionCompleted", 1, producer=PRODUCER)
 class MissionCompleted(Schema):
     """The last task of a mission was validated, so the mission is complete and can be reviewed."""

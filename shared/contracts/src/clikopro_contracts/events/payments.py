@@ -122,6 +122,41 @@ class RefundIssued(Schema):
             raise ValidationError("incident_id is given exactly when reason is `incident`.", "incident_id")
 
 
+@register("PayoutOnboardingReminderDue", 1, producer=PRODUCER)
+class PayoutOnboardingReminderDue(Schema):
+    """The money of validated tasks waits for a professional who has not finished payout onboarding, and the
+    professional must be reminded to finish it."""
+
+    pro_id = Id(required=True, metadata=doc("The professional to remind."))
+    waiting_cents = Cents(
+        required=True,
+        metadata=doc("Gross amount waiting for the onboarding, in cents (before the platform commission)."),
+    )
+    currency = Currency(metadata=doc("Currency of the amounts."))
+    releases_waiting = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1),
+        metadata=doc("Number of validated tasks whose release waits for the onboarding."),
+    )
+    missions_waiting = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1),
+        metadata=doc("Number of missions those tasks belong to."),
+    )
+    reminded_at = UtcDateTime(
+        required=True, metadata=doc("When the reminder was recorded (at most one per reminder interval).")
+    )
+
+    @validates_schema
+    def _check_counts(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data["missions_waiting"] > data["releases_waiting"]:
+            raise ValidationError(
+                "Each waiting mission has at least one waiting release.", "missions_waiting"
+            )
+
+
 class _Freeze(Schema):
     pro_id = Id(required=True, metadata=doc("The professional whose payouts are concerned."))
     mission_id = Id(
