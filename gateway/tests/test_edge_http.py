@@ -430,3 +430,9 @@ def test_the_merged_document_has_the_bearer_scheme_for_swagger(edge: Edge) -> No
 @pytest.mark.parametrize("path", ["/internal/suspensions", "/internal/entitlements/x", "/openapi.json"])
 def test_internal_routes_are_not_reachable_through_the_gateway(edge: Edge, path: str) -> None:
     problem(edge.get(path, headers=edge.issuer.headers(role="admin")), 404, "not_found")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/proposals/%0A/accept", "/api/v1/me%00", "/docs%0D"])
+def test_a_path_with_control_characters_is_a_404_problem(edge: Edge, path: str) -> None:
+    problem(edge.post(path, headers=edge.issuer.headers(uuid.uuid4())), 404, "not_found")
+    assert edge.services.received == []

@@ -38,7 +38,7 @@ from clikopro_chassis.auth import TokenVerifier
 from clikopro_chassis.context import request_id_var
 from clikopro_chassis.errors import AppError, NotFound, ServiceUnavailable
 from clikopro_chassis.metrics import render_latest
-from clikopro_chassis.web.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from clikopro_chassis.web.middleware import BodyLimitMiddleware, PathGuardMiddleware, RequestContextMiddleware
 from clikopro_gateway import SERVICE
 from clikopro_gateway.access import AccountSuspended, EdgeAuthenticator, is_public
 from clikopro_gateway.entitlements import EntitlementCache, needs_body, refusal, requirement
@@ -231,4 +231,6 @@ def create_app(settings: GatewaySettings) -> ASGIApp:
             expose_headers=["X-Request-Id", "Retry-After"],
             max_age=600,
         )
-    return RequestContextMiddleware(BodyLimitMiddleware(asgi, settings.max_body_bytes), SERVICE)
+    return RequestContextMiddleware(
+        PathGuardMiddleware(BodyLimitMiddleware(asgi, settings.max_body_bytes)), SERVICE
+    )

@@ -229,6 +229,10 @@ class Platform:
         with self.svc.uow() as uow:
             return uow.accounts.get(pro_id)
 
+    def reminder_row(self, pro_id: uuid.UUID) -> Any:
+        with self.svc.uow() as uow:
+            return uow.onboarding_reminders.get(pro_id)
+
     def run_money(self) -> None:
         money.run_money_jobs(self.svc)
 

@@ -147,11 +147,13 @@ def test_twenty_racing_release_attempts_on_postgresql_make_one_transfer(pg_platf
 
 def test_racing_onboarding_reminder_passes_on_postgresql_remind_once(pg_platform: Platform) -> None:
     platform = pg_platform
-    mission = platform.accept([12_345])
-    platform.pay(mission)
-    started = platform.post("/api/v1/payments/onboarding", mission.pro_id, "pro")  # and left there
-    assert started.status_code == 200, started.text
-    platform.validate(mission, 0)
+    started = platform.accept([12_345])  # a pro who started onboarding and left it there
+    never = platform.accept([6_789])  # a pro who never started it
+    for mission in (started, never):
+        platform.pay(mission)
+        platform.validate(mission, 0)
+    response = platform.post("/api/v1/payments/onboarding", started.pro_id, "pro")
+    assert response.status_code == 200, response.text
     money.dispatch_releases(platform.svc)
     reminded: list[int] = []
     barrier = threading.Barrier(8)
@@ -165,9 +167,13 @@ def test_racing_onboarding_reminder_passes_on_postgresql_remind_once(pg_platform
         thread.start()
     for thread in threads:
         thread.join()
-    # The passes read "not reminded yet" before any of them recorded it: the conditional UPDATE
-    # lets exactly one record the reminder and publish its event.
-    assert sorted(reminded) == [0] * 7 + [1], reminded
-    [due] = platform.events("PayoutOnboardingReminderDue")
-    assert due.data["pro_id"] == str(mission.pro_id) and due.data["waiting_cents"] == 12_345
-    assert platform.account_row(mission.pro_id)["reminders"] == 1
+    # The passes read "not reminded yet" before any of them recorded it: the conditional upsert
+    # lets exactly one record each pro's reminder and publish its event, account or not.
+    assert sum(reminded) == 2, reminded
+    due = [
+        (e.data["pro_id"], e.data["waiting_cents"]) for e in platform.events("PayoutOnboardingReminderDue")
+    ]
+    assert sorted(due) == sorted([(str(started.pro_id), 12_345), (str(never.pro_id), 6_789)])
+    assert platform.reminder_row(started.pro_id)["reminders"] == 1
+    assert platform.reminder_row(never.pro_id)["reminders"] == 1
+    assert platform.account_row(never.pro_id) is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from payments_helpers import Platform
 
 from clikopro_contracts import format_time
@@ -71,19 +72,79 @@ def test_release_waits_for_onboarding_and_goes_out_by_itself(platform: Platform)
 
     from clikopro_payments.service_layer import money
 
-    assert money.remind_onboarding(platform.svc) == 1  # no account yet: reminded
+    assert money.remind_onboarding(platform.svc) == 1  # no account yet: reminded all the same
     account = platform.get("/api/v1/payments/account", mission.pro_id, "pro").json()
-    assert account == {"status": "not_started", "transfers_enabled": False, "waiting_cents": 10_000}
-    # Logged only: with no account there is no record of the reminder to publish it with, nor any
-    # interval, and an event would notify the pro on every pass.
-    assert platform.events("PayoutOnboardingReminderDue") == []
+    assert account["status"] == "not_started" and account["waiting_cents"] == 10_000
 
     platform.onboard(mission.pro_id)
     assert platform.get("/api/v1/payments/account", mission.pro_id, "pro").json()["status"] == "enabled"
+    # A reminder would be due again, but the money only waits for the worker's next pass now.
+    later = platform.svc.now() + dt.timedelta(
+        seconds=platform.svc.settings.onboarding_reminder_interval_seconds
+    )
+    platform.svc.now = lambda: later
+    assert money.remind_onboarding(platform.svc) == 0
+    assert len(platform.events("PayoutOnboardingReminderDue")) == 1
     platform.run_money()  # the worker's next pass: nobody had to do anything
     [released] = platform.events("FundsReleased")
     assert released.data["task_id"] == str(mission.task_ids[0]) and released.data["net_cents"] == 9_500
     assert platform.payment(mission)["status"] == "secured"  # the second task is not validated yet
+
+
+def test_a_pro_who_never_started_onboarding_is_reminded_once_per_interval(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clikopro_payments.service_layer import money
+
+    at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    interval = dt.timedelta(seconds=platform.svc.settings.onboarding_reminder_interval_seconds)
+    platform.svc.now = lambda: at
+    mission = platform.accept([10_000, 20_000])
+    platform.pay(mission)
+    platform.validate(mission, 0, 1)
+    platform.run_money()
+    assert platform.account_row(mission.pro_id) is None
+
+    def no_account_to_check(account_id: str) -> None:
+        pytest.fail(f"account {account_id} retrieved at Stripe for a pro who has none")
+
+    monkeypatch.setattr(platform.svc.stripe, "retrieve_account", no_account_to_check)
+    assert money.remind_onboarding(platform.svc) == 1
+    assert money.remind_onboarding(platform.svc) == 0  # within the interval: neither recorded nor told
+    [due] = platform.events("PayoutOnboardingReminderDue")
+    assert_like_example(due)
+    assert due.data == {
+        "pro_id": str(mission.pro_id),
+        "waiting_cents": 30_000,
+        "currency": "EUR",
+        "releases_waiting": 2,
+        "missions_waiting": 1,
+        "reminded_at": format_time(at),
+    }
+    account = platform.get("/api/v1/payments/account", mission.pro_id, "pro").json()
+    assert account == {
+        "status": "not_started",
+        "transfers_enabled": False,
+        "waiting_cents": 30_000,
+        "reminders": 1,
+        "reminded_at": format_time(at),
+    }
+    # A pass that read "not reminded yet" before this reminder (two workers racing) records nothing.
+    with platform.svc.uow() as uow:
+        assert not uow.onboarding_reminders.record(mission.pro_id, at, not_since=at - interval)
+
+    platform.svc.now = lambda: at + interval - dt.timedelta(seconds=1)
+    assert money.remind_onboarding(platform.svc) == 0
+    platform.svc.now = lambda: at + interval
+    assert money.remind_onboarding(platform.svc) == 1
+    assert money.remind_onboarding(platform.svc) == 0
+    assert [e.data["reminded_at"] for e in platform.events("PayoutOnboardingReminderDue")] == [
+        format_time(at),
+        format_time(at + interval),
+    ]
+    reminder = platform.reminder_row(mission.pro_id)
+    assert reminder["reminders"] == 2 and reminder["last_reminded_at"] == at + interval
+    assert platform.account_row(mission.pro_id) is None  # reminding creates no account
 
 
 def test_a_pro_who_left_onboarding_unfinished_is_reminded_once_per_interval(platform: Platform) -> None:
@@ -116,9 +177,10 @@ def test_a_pro_who_left_onboarding_unfinished_is_reminded_once_per_interval(plat
     }
     account = platform.get("/api/v1/payments/account", first.pro_id, "pro").json()
     assert account["status"] == "pending" and account["reminders"] == 1
+    assert account["reminded_at"] == format_time(at)
     # A pass that read the account before this reminder (two workers racing) records nothing more.
     with platform.svc.uow() as uow:
-        assert not uow.accounts.reminded(first.pro_id, at, not_since=at - interval)
+        assert not uow.onboarding_reminders.record(first.pro_id, at, not_since=at - interval)
 
     platform.svc.now = lambda: at + interval
     assert money.remind_onboarding(platform.svc) == 1
@@ -127,7 +189,7 @@ def test_a_pro_who_left_onboarding_unfinished_is_reminded_once_per_interval(plat
         format_time(at),
         format_time(at + interval),
     ]
-    assert platform.account_row(first.pro_id)["reminders"] == 2
+    assert platform.reminder_row(first.pro_id)["reminders"] == 2
 
 
 def test_a_declined_card_gives_payment_failed_and_no_release(platform: Platform) -> None:

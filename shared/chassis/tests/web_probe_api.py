@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import uuid
 from typing import Any
@@ -22,6 +23,17 @@ def create_thing(body: dict[str, Any]) -> flask.Response:
     if body["name"] == "taken":
         raise Conflict("That name is taken.")
     return created({"name": body["name"], "count": body["count"]})
+
+
+def create_appointment(body: dict[str, Any]) -> flask.Response:
+    # What a handler does with a validated date: it cannot fail here.
+    day, at = dt.date.fromisoformat(body["day"]), dt.datetime.fromisoformat(body["at"])
+    return created({"day": day.isoformat(), "at": at.isoformat()})
+
+
+def upload_document() -> flask.Response:
+    upload = flask.request.files["file"]
+    return created({"name": upload.filename, "size": len(upload.read())})
 
 
 def get_thing(thing_id: str) -> flask.Response:

@@ -144,7 +144,16 @@ connected_accounts = Table(
     Column("payouts_enabled", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("refreshed_at", UtcDateTime, nullable=False),
-    Column("reminded_at", UtcDateTime, nullable=True),
+)
+
+#: Reminders to finish payout onboarding, per pro whose released money waits for it: kept apart
+#: from ``connected_accounts`` because a pro who never started onboarding has no account row, and
+#: they are reminded (at most once per interval) all the same.
+onboarding_reminders = Table(
+    "onboarding_reminders",
+    metadata,
+    Column("pro_id", Uuid, primary_key=True),
+    Column("last_reminded_at", UtcDateTime, nullable=False),
     Column("reminders", Integer, nullable=False),
 )
 

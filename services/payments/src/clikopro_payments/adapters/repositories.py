@@ -16,6 +16,7 @@ from clikopro_payments.adapters.orm import (
     connected_accounts,
     freezes,
     ledger_entries,
+    onboarding_reminders,
     payment_tasks,
     payments,
     reconciliation_issues,
@@ -377,8 +378,9 @@ class LedgerRepository(_Repository):
 
 
 class AccountRepository(_Repository):
-    def get(self, pro_id: uuid.UUID) -> Row | None:
-        return self._one(select(connected_accounts).where(connected_accounts.c.pro_id == pro_id))
+    def get(self, pro_id: uuid.UUID, *, lock: bool = False) -> Row | None:
+        query = select(connected_accounts).where(connected_accounts.c.pro_id == pro_id)
+        return self._one(query.with_for_update() if lock else query)
 
     def by_stripe_id(self, account_id: str) -> Row | None:
         return self._one(
@@ -403,24 +405,32 @@ class AccountRepository(_Repository):
         )
         return result.mappings().first()
 
-    def reminded(self, pro_id: uuid.UUID, now: dt.datetime, *, not_since: dt.datetime) -> bool:
-        """Record a reminder, unless the pro was reminded after ``not_since`` or finished onboarding
-        meanwhile: the condition is checked by the ``UPDATE`` itself, so that of two passes racing
-        exactly one records it (and publishes its event). True if recorded."""
-        result = self.session.execute(
-            update(connected_accounts)
-            .where(
-                connected_accounts.c.pro_id == pro_id,
-                connected_accounts.c.transfers_enabled.is_(False),
-                or_(
-                    connected_accounts.c.reminded_at.is_(None),
-                    connected_accounts.c.reminded_at <= not_since,
-                ),
+
+class OnboardingReminderRepository(_Repository):
+    """Reminders to finish payout onboarding, one row per pro ever reminded (account or not)."""
+
+    def get(self, pro_id: uuid.UUID) -> Row | None:
+        return self._one(select(onboarding_reminders).where(onboarding_reminders.c.pro_id == pro_id))
+
+    def record(self, pro_id: uuid.UUID, now: dt.datetime, *, not_since: dt.datetime) -> bool:
+        """Record a reminder, unless the pro was reminded after ``not_since``. One upsert
+        (``INSERT ... ON CONFLICT DO UPDATE ... WHERE``) decides, first reminder or not: of passes
+        racing, exactly one inserts or updates the row (and publishes its event); the others wait
+        on the row's key, then find the condition false. True if recorded."""
+        statement = (
+            _insert(self.session)(onboarding_reminders)
+            .values(pro_id=pro_id, last_reminded_at=now, reminders=1)
+            .on_conflict_do_update(
+                index_elements=["pro_id"],
+                set_={
+                    "last_reminded_at": now,
+                    "reminders": onboarding_reminders.c.reminders + 1,
+                },
+                where=onboarding_reminders.c.last_reminded_at <= not_since,
             )
-            .values(reminded_at=now, reminders=connected_accounts.c.reminders + 1)
-            .returning(connected_accounts.c.pro_id)
+            .returning(onboarding_reminders.c.pro_id)
         )
-        return result.first() is not None
+        return self.session.execute(statement).first() is not None
 
 
 class ProjectionRepository(_Repository):

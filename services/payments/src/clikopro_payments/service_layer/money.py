@@ -292,7 +292,6 @@ def start_onboarding(svc: Any, caller: Any) -> dict[str, Any]:
                     "payouts_enabled": created.payouts_enabled,
                     "created_at": now,
                     "refreshed_at": now,
-                    "reminders": 0,
                 }
             )
             uow.commit()
@@ -320,8 +319,12 @@ def account_status(svc: Any, caller: Any) -> dict[str, Any]:
         except (StripeRefused, StripeUnavailable) as exc:
             log.warning("account %s not refreshed: %s", account["stripe_account_id"], exc)
     with svc.uow() as uow:
-        waiting = {r["pro_id"]: int(r["waiting_cents"]) for r in uow.releases.pros_waiting_for_account()}
-        return views.account_view(uow.accounts.get(caller.user_id), waiting.get(caller.user_id, 0))
+        waiting = next(iter(uow.releases.pros_waiting_for_account(caller.user_id)), None)
+        return views.account_view(
+            uow.accounts.get(caller.user_id),
+            0 if waiting is None else int(waiting["waiting_cents"]),
+            uow.onboarding_reminders.get(caller.user_id),
+        )
 
 
 def apply_account(
@@ -353,37 +356,37 @@ def apply_account(
 
 
 def remind_onboarding(svc: Any) -> int:
-    """Pros whose released money waits for their onboarding: check at Stripe (a webhook may have
-    been lost), then remind them, at most once per ``ONBOARDING_REMINDER_INTERVAL_SECONDS``. A
-    reminder is recorded on their account (shown to them) together with its
-    PayoutOnboardingReminderDue, for the notifications to send, in one transaction."""
+    """Pros whose released money waits for their onboarding, started or not: check at Stripe those
+    who have an account (a webhook may have been lost), then remind them, at most once per
+    ``ONBOARDING_REMINDER_INTERVAL_SECONDS``. A reminder is recorded per pro (shown to them)
+    together with its PayoutOnboardingReminderDue, for the notifications to send, in one
+    transaction. Returns how many pros were reminded."""
     now = svc.now()
-    interval = dt.timedelta(seconds=svc.settings.onboarding_reminder_interval_seconds)
+    not_since = now - dt.timedelta(seconds=svc.settings.onboarding_reminder_interval_seconds)
     with svc.uow() as uow:
         waiting = [
-            (r["pro_id"], int(r["waiting_cents"]), uow.accounts.get(r["pro_id"]))
+            (r["pro_id"], uow.accounts.get(r["pro_id"]), uow.onboarding_reminders.get(r["pro_id"]))
             for r in uow.releases.pros_waiting_for_account()
         ]
     reminded = 0
-    for pro_id, cents, account in waiting:
-        if account is None:
-            # Onboarding not even started: there is no account to record the reminder on, hence no
-            # interval, so it is only logged (each pass); an event would notify them every few minutes.
-            log.info(
-                "reminding pro %s to finish payout onboarding: %s cents are waiting for it", pro_id, cents
-            )
-            reminded += 1
+    for pro_id, account, last in waiting:
+        # Without an account (onboarding never started) there is nothing to ask Stripe about.
+        if account is not None and _enabled_at_stripe(svc, account):
             continue
-        try:
-            if apply_account(svc, svc.stripe.retrieve_account(account["stripe_account_id"])) == "enabled":
-                continue
-        except (StripeRefused, StripeUnavailable) as exc:
-            log.warning("account of pro %s not refreshed: %s", pro_id, exc)
-        if account["reminded_at"] is not None and account["reminded_at"] > now - interval:
-            continue
-        if _remind_onboarding_of(svc, pro_id, now, not_since=now - interval):
+        if last is not None and last["last_reminded_at"] > not_since:
+            continue  # saves a transaction; under races the upsert of the reminder decides
+        if _remind_onboarding_of(svc, pro_id, now, not_since=not_since):
             reminded += 1
     return reminded
+
+
+def _enabled_at_stripe(svc: Any, account: Any) -> bool:
+    """Refresh the account from Stripe; True if it can receive transfers now (nobody to remind)."""
+    try:
+        return apply_account(svc, svc.stripe.retrieve_account(account["stripe_account_id"])) == "enabled"
+    except (StripeRefused, StripeUnavailable) as exc:
+        log.warning("account of pro %s not refreshed: %s", account["pro_id"], exc)
+        return False
 
 
 def _remind_onboarding_of(svc: Any, pro_id: uuid.UUID, now: dt.datetime, *, not_since: dt.datetime) -> bool:
@@ -392,7 +395,14 @@ def _remind_onboarding_of(svc: Any, pro_id: uuid.UUID, now: dt.datetime, *, not_
     with svc.uow() as uow:
         # Read again: the amounts announced are those of the transaction that records the reminder.
         waiting = next(iter(uow.releases.pros_waiting_for_account(pro_id)), None)
-        if waiting is None or not uow.accounts.reminded(pro_id, now, not_since=not_since):
+        if waiting is None:
+            return False
+        # Locked: a webhook enabling the account meanwhile either is seen here or waits for this
+        # transaction (its releases stay waiting until the next money pass, so they prove nothing).
+        account = uow.accounts.get(pro_id, lock=True)
+        if account is not None and account["transfers_enabled"]:
+            return False
+        if not uow.onboarding_reminders.record(pro_id, now, not_since=not_since):
             return False
         cents = int(waiting["waiting_cents"])
         uow.publish(

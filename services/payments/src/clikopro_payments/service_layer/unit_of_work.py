@@ -9,6 +9,7 @@ from clikopro_chassis.unit_of_work import UnitOfWork
 from clikopro_payments.adapters.repositories import (
     AccountRepository,
     LedgerRepository,
+    OnboardingReminderRepository,
     PaymentRepository,
     ProjectionRepository,
     ReconciliationRepository,
@@ -24,6 +25,7 @@ class PaymentsUnitOfWork(UnitOfWork):
     refunds: RefundRepository
     ledger: LedgerRepository
     accounts: AccountRepository
+    onboarding_reminders: OnboardingReminderRepository
     projections: ProjectionRepository
     stripe_events: StripeEventRepository
     reconciliation: ReconciliationRepository
@@ -40,6 +42,7 @@ class PaymentsUnitOfWork(UnitOfWork):
         self.refunds = RefundRepository(session)
         self.ledger = LedgerRepository(session)
         self.accounts = AccountRepository(session)
+        self.onboarding_reminders = OnboardingReminderRepository(session)
         self.projections = ProjectionRepository(session)
         self.stripe_events = StripeEventRepository(session)
         self.reconciliation = ReconciliationRepository(session)

@@ -128,9 +128,20 @@ def _release_view(release: Any) -> dict[str, Any] | None:
     }
 
 
-def account_view(account: Any, waiting_cents: int = 0) -> dict[str, Any]:
+def account_view(account: Any, waiting_cents: int = 0, reminder: Any = None) -> dict[str, Any]:
+    """The pro's payout account; ``reminder`` is their onboarding reminders' row (None if never
+    reminded), shown whether they started onboarding or not: both kinds of pro are reminded."""
+    reminders = {
+        "reminders": 0 if reminder is None else int(reminder["reminders"]),
+        "reminded_at": None if reminder is None else reminder["last_reminded_at"],
+    }
     if account is None:
-        return {"status": "not_started", "transfers_enabled": False, "waiting_cents": waiting_cents}
+        return {
+            "status": "not_started",
+            "transfers_enabled": False,
+            "waiting_cents": waiting_cents,
+            **reminders,
+        }
     enabled = bool(account["transfers_enabled"])
     return {
         "status": "enabled" if enabled else "pending",
@@ -139,6 +150,5 @@ def account_view(account: Any, waiting_cents: int = 0) -> dict[str, Any]:
         "details_submitted": bool(account["details_submitted"]),
         "payouts_enabled": bool(account["payouts_enabled"]),
         "waiting_cents": waiting_cents,
-        "reminders": int(account["reminders"]),
-        "reminded_at": account["reminded_at"],
+        **reminders,
     }

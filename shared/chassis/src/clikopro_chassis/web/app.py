@@ -27,7 +27,7 @@ from clikopro_chassis.db import Database
 from clikopro_chassis.errors import CODE_BY_STATUS, AppError
 from clikopro_chassis.metrics import render_latest
 from clikopro_chassis.web import security
-from clikopro_chassis.web.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from clikopro_chassis.web.middleware import BodyLimitMiddleware, PathGuardMiddleware, RequestContextMiddleware
 from clikopro_chassis.web.validation import validator_map
 
 log = logging.getLogger(__name__)
@@ -189,7 +189,8 @@ def create_app(
     flask_app.add_url_rule("/ready", "ready", ready_view)
     flask_app.add_url_rule("/metrics", "metrics", metrics_view)
 
-    return RequestContextMiddleware(BodyLimitMiddleware(app, settings.max_body_bytes), settings.service)
+    guarded = PathGuardMiddleware(BodyLimitMiddleware(app, settings.max_body_bytes))
+    return RequestContextMiddleware(guarded, settings.service)
 
 
 def services() -> Any:

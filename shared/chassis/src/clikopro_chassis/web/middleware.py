@@ -6,6 +6,7 @@
   access-log line and the HTTP metrics.
 - :class:`BodyLimitMiddleware` refuses bodies over the limit with 413 before
   they are read into memory, whether announced by ``Content-Length`` or not.
+- :class:`PathGuardMiddleware` answers 404 for a path holding control characters.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clikopro_chassis import metrics
 from clikopro_chassis.context import message_context
-from clikopro_chassis.errors import AppError, PayloadTooLarge
+from clikopro_chassis.errors import AppError, NotFound, PayloadTooLarge
 
 access_log = logging.getLogger("clikopro.access")
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _ID_SEGMENT = re.compile(
     r"/(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\d+)(?=/|$)"
@@ -100,6 +102,22 @@ class RequestContextMiddleware:
                         elapsed * 1000,
                         extra={"status": status, "duration_ms": round(elapsed * 1000, 2), "route": route},
                     )
+
+
+class PathGuardMiddleware:
+    """No route has a control character (a decoded ``%0A``...) in its path, and routers disagree on
+    them: connexion's router matches no operation where Flask's still calls the view, which then
+    fails outside its operation (a 500); Starlette's answers a plain-text 404. One problem+json 404
+    for all, before any router."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _CONTROL.search(scope.get("path", "")):
+            await send_problem(send, NotFound("No resource has this path."))
+            return
+        await self.app(scope, receive, send)
 
 
 class BodyLimitMiddleware:
