@@ -77,7 +77,13 @@ class FakeServices:
                 {
                     "openapi": "3.0.3",
                     "paths": {
-                        "/api/v1/auth/token": {"post": {"operationId": "token", "responses": {}}},
+                        "/api/v1/auth/token": {
+                            "post": {
+                                "operationId": "token",
+                                "requestBody": {"content": {"application/json": {"schema": {}}}},
+                                "responses": {},
+                            }
+                        },
                         "/api/v1/me": {"get": {"operationId": "me", "security": [{"bearerAuth": []}]}},
                         "/api/v1/pros/{id}/reviews": {"get": {"operationId": "reviews"}},
                         "/api/v1/missions/{id}/proposals": {"post": {"operationId": "propose"}},

@@ -423,6 +423,14 @@ def test_the_merged_document_has_the_bearer_scheme_for_swagger(edge: Edge) -> No
     assert paths["/api/v1/auth/token"]["post"]["security"] == []
     assert paths["/api/v1/pros/{id}/reviews"]["get"]["security"] == []
     assert "/internal/suspensions" not in paths
+    # The gateway's and the chassis' own refusals are documented where the service did not say them.
+    me = paths["/api/v1/me"]["get"]["responses"]
+    assert {"401", "403", "429", "502", "503", "504"} <= me.keys() and "413" not in me
+    token = paths["/api/v1/auth/token"]["post"]["responses"]
+    assert {"400", "413", "429", "503"} <= token.keys() and "401" not in token
+    assert token["503"]["content"]["application/problem+json"]["schema"] == {
+        "$ref": "#/components/schemas/EdgeProblem"
+    }
     docs = edge.get("/docs")
     assert docs.status_code == 200 and "/api/v1/openapi.json" in docs.text
 

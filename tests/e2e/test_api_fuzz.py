@@ -3,7 +3,8 @@
 Schemathesis generates requests from the merged OpenAPI document the gateway serves (bodies,
 path and query parameters, headers, valid and invalid) and sends them, signed in as a client and
 as a professional, to the ``make run`` processes on this run's PostgreSQL and RabbitMQ. Every
-answer must be below 500, and every refusal a problem+json document with a stable ``code``.
+answer must be below 500, every refusal a problem+json document with a stable ``code``, and
+every answer one the document announces (status, media type, schema of the body).
 Generation is derandomized, so that a run is reproducible and CI cannot flake on a lucky draw;
 the cases it found before (a date that is not one, a broken multipart body) are kept as tests of
 the chassis.
@@ -22,7 +23,13 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
+from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.modes import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -43,6 +50,7 @@ def fuzzed(servers_platform: Any) -> Iterator[dict[str, Any]]:
         yield {"base_url": servers_platform.gateway_url, "tokens": tokens, "session": session}
 
 
+CONFORMANCE = [status_code_conformance, content_type_conformance, response_schema_conformance]
 FUZZING = settings(
     max_examples=25,
     derandomize=True,
@@ -75,12 +83,14 @@ def server_errors(role: str, fuzzed: dict[str, Any]) -> list[str]:
                 assert content_type.startswith("application/problem+json"), sent
                 problem = response.json()
                 assert problem["status"] == response.status_code and problem["code"], sent
+            # And the answer is one the document announces (status, media type, body schema).
+            case.validate_response(response, checks=CONFORMANCE)
 
         try:
             fuzz()
         except Unsatisfiable:
             assert mode is GenerationMode.NEGATIVE, operation.label  # nothing in it can be made invalid
-        except AssertionError as exc:  # hypothesis re-raises the smallest failing case
+        except (AssertionError, FailureGroup) as exc:  # hypothesis re-raises the smallest failing case
             failures.append(f"{operation.label} ({mode}): {exc}")
     return failures
 

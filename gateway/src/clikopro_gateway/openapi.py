@@ -32,6 +32,59 @@ BEARER_SCHEME = {
 }
 
 
+EDGE_PROBLEM_SCHEMA = {
+    "type": "object",
+    "required": ["type", "title", "status", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "request_id": {"type": "string"},
+    },
+}
+#: What the gateway itself, or the chassis of every service, may answer to any operation, by when.
+ALWAYS = {
+    "429": "`rate_limited`: too many requests from this address or account (see `Retry-After`)",
+    "502": "`bad_gateway`: the service answered something that is not HTTP",
+    "503": "`service_unavailable`: the service is down or starting (see `Retry-After`)",
+    "504": "`gateway_timeout`: the service did not answer in time",
+}
+SIGNED_IN = {
+    "401": "`unauthenticated`: no access token, or an expired, forged or revoked one",
+    "403": "`account_suspended`, or `forbidden`/`plan_required` (with `feature`)",
+}
+WITH_INPUT = {
+    "400": "`validation_error` (every field's error in `errors`) or `malformed_body`",
+    "422": "`validation_error`: well-formed values that cannot be used (a cursor this API did not give...)",
+}
+WITH_BODY = {"413": "`payload_too_large`: the body exceeds the limit"}
+
+
+def _edge_responses(operation: dict[str, Any], signed_in: bool, path_parameters: bool) -> None:
+    """Document the refusals that come from the gateway or the chassis rather than the service's
+    own rules, where the service's document does not already say them."""
+    statuses = dict(ALWAYS)
+    if signed_in:
+        statuses |= SIGNED_IN
+    if path_parameters or operation.get("parameters") or operation.get("requestBody"):
+        statuses |= WITH_INPUT
+    if operation.get("requestBody"):
+        statuses |= WITH_BODY
+    responses = operation.setdefault("responses", {})
+    for status, description in sorted(statuses.items()):
+        responses.setdefault(
+            status,
+            {
+                "description": description,
+                "content": {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/EdgeProblem"}}
+                },
+            },
+        )
+
+
 def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
     if isinstance(node, dict):
         out = {}
@@ -79,12 +132,15 @@ def merge(documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
         known = {t["name"] for t in merged["tags"]}
         merged["tags"] += [t for t in doc.get("tags", []) if t["name"] not in known]
     merged["components"]["securitySchemes"] = {"bearerAuth": BEARER_SCHEME}
+    merged["components"].setdefault("schemas", {})["EdgeProblem"] = EDGE_PROBLEM_SCHEMA
     for path, item in merged["paths"].items():
         concrete = path.replace("{", "").replace("}", "")  # a template segment matches like an id
         for method in HTTP_METHODS:
             operation = item.get(method)
             if isinstance(operation, dict):
-                operation["security"] = [] if is_public(method.upper(), concrete) else [{"bearerAuth": []}]
+                public = is_public(method.upper(), concrete)
+                operation["security"] = [] if public else [{"bearerAuth": []}]
+                _edge_responses(operation, signed_in=not public, path_parameters=bool(item.get("parameters")))
     used_tags = {t for item in merged["paths"].values() for op in item.values() if isinstance(op, dict)
                  for t in op.get("tags", [])}  # fmt: skip
     merged["tags"] = [t for t in merged["tags"] if t["name"] in used_tags]
