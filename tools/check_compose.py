@@ -356,6 +356,37 @@ def image_cmd(deployment: Deployment, project: Project) -> list[str] | None:
 # --------------------------------------------------------------------------- the checks
 
 
+def duplicate_keys(text: str) -> Iterator[str]:
+    """Keys given twice in one mapping. PyYAML takes them (the last wins, and two ``<<`` merge
+    keys both merge) where docker compose refuses the file: checked on the node graph, before
+    PyYAML resolves anything."""
+    seen_nodes: set[int] = set()
+    stack = [yaml.compose(text, Loader=yaml.SafeLoader)]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: dict[str, int] = {}
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    line = key.start_mark.line + 1
+                    if key.value in keys:
+                        yield f"line {line}: key {key.value!r} already given on line {keys[key.value]}"
+                    keys.setdefault(key.value, line)
+                stack += [key, value]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += node.value
+
+
+@check
+def check_yaml(deployment: Deployment) -> Iterator[str]:
+    """The file is YAML that docker compose reads as PyYAML does: no key twice in a mapping."""
+    for problem in duplicate_keys(deployment.text(COMPOSE_FILE) or ""):
+        yield f"{COMPOSE_FILE}: {problem} (merge several anchors with <<: [*a, *b])"
+
+
 @check
 def check_roles(deployment: Deployment) -> Iterator[str]:
     """Every service has its web, worker and migrate entries; the gateway its own."""

@@ -253,6 +253,15 @@ def test_a_mounted_file_that_does_not_exist_is_reported(deployment):
     assert any("enabled_plugins" in p for p in problems(deployment, "mounts"))
 
 
+def test_a_key_given_twice_is_reported(deployment):
+    # PyYAML merges both "<<" (the file looked right to every other check); docker compose refuses it.
+    text = (ROOT / "docker-compose.yml").read_text()
+    deployment.overrides["docker-compose.yml"] = text.replace(
+        "    <<: [*service-env, *stripe-env]\n", "    <<: *service-env\n    <<: *stripe-env\n", 1
+    )
+    assert any("'<<' already given" in p for p in problems(deployment, "yaml"))
+
+
 def test_a_variable_without_default_is_reported(deployment):
     deployment.services["postgres"]["environment"]["POSTGRES_PASSWORD"] = "${POSTGRES_PASSWORD}"
     assert any("POSTGRES_PASSWORD" in p for p in problems(deployment, "variables"))
