@@ -13,6 +13,7 @@ import uuid
 
 import httpx
 import pytest
+import redis
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -363,6 +364,26 @@ def test_rate_limits_per_user_and_per_address(make_edge) -> None:
         ]
         assert statuses.count(429) >= 1
         problem(edge.get("/api/v1/plans"), 429, "rate_limited")  # public routes count per address
+
+
+@pytest.mark.integration
+def test_two_gateways_share_their_counters_in_redis(make_edge, redis_url: str) -> None:
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    shared = {"redis_url": redis_url, "bus_prefix": prefix, "rate_limit_per_user": "4/minute"}
+    try:
+        with make_edge(instance="a", **shared) as a, make_edge(instance="b", **shared) as b:
+            user = a.issuer.headers(uuid.uuid4())
+            statuses = [edge.get("/api/v1/me", headers=user).status_code for edge in (a, b, a, b)]
+            assert statuses == [200] * 4
+            problem(b.get("/api/v1/me", headers=user), 429, "rate_limited")  # 5th, whichever replica
+            problem(a.get("/api/v1/me", headers=user), 429, "rate_limited")
+            # The counters are under this deployment's prefix, and only there.
+            keys = redis.Redis.from_url(redis_url).keys(f"{prefix}.ratelimit*")
+            assert keys
+    finally:
+        client = redis.Redis.from_url(redis_url)
+        for key in client.scan_iter(f"{prefix}.ratelimit*"):
+            client.delete(key)
 
 
 def test_a_service_that_is_down_or_slow_answers_quickly_with_a_problem(make_edge) -> None:

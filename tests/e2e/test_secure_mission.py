@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from clikopro_chassis.testing.waiting import wait_until
 from clikopro_contracts import parse_event
 from clikopro_contracts.testing import assert_like_example
 
@@ -38,8 +39,16 @@ def test_a_secure_mission_from_publication_to_the_last_release(platform) -> None
     assert [t["release"]["status"] for t in final["tasks"]] == ["released"] * len(TASKS)
 
     mission_id = story.facts["mission_id"]
-    events = [parse_event(m["body"]) for m in platform.tapped()]  # raises if any breaks its contract
-    released = [e for e in events if e.type == "FundsReleased" and e.data["mission_id"] == mission_id]
+    events: list = []
+
+    def released_for_every_task() -> list:
+        # The ledger says released once the transfer is recorded; FundsReleased leaves through the
+        # outbox relay just after, so the tap may still be waiting for the last one.
+        events.extend(parse_event(m["body"]) for m in platform.tapped())  # raises on a broken contract
+        found = [e for e in events if e.type == "FundsReleased" and e.data["mission_id"] == mission_id]
+        return found if len(found) >= len(TASKS) else []
+
+    released = wait_until(released_for_every_task, timeout=15, interval=0.2, message="FundsReleased per task")
     assert sorted(e.data["amount_cents"] for e in released) == sorted(amount for _, amount in TASKS)
     assert sum(e.data["net_cents"] for e in released) == final["released_cents"]
     for event in released:

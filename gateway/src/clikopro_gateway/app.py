@@ -99,7 +99,10 @@ def create_app(settings: GatewaySettings) -> ASGIApp:
         TokenVerifier(settings.jwks_url, refresh_cooldown=settings.jwks_refresh_cooldown_seconds)
     )
     rate_limits = EdgeRateLimits(
-        per_ip=settings.rate_limit_per_ip, per_user=settings.rate_limit_per_user, redis_url=settings.redis_url
+        per_ip=settings.rate_limit_per_ip,
+        per_user=settings.rate_limit_per_user,
+        redis_url=settings.redis_url,
+        key_prefix=settings.bus_prefix,
     )
 
     @contextlib.asynccontextmanager

@@ -21,10 +21,15 @@ log = logging.getLogger(__name__)
 
 
 class EdgeRateLimits:
-    def __init__(self, *, per_ip: str, per_user: str, redis_url: str = "") -> None:
+    def __init__(
+        self, *, per_ip: str, per_user: str, redis_url: str = "", key_prefix: str = "clikopro"
+    ) -> None:
         if redis_url:
             uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
-            self.storage = storage_from_string(uri, implementation="redispy")
+            # Under the bus prefix: deployments (and test runs) sharing one Redis count apart.
+            self.storage = storage_from_string(
+                uri, implementation="redispy", key_prefix=f"{key_prefix}.ratelimit"
+            )
         else:
             self.storage = storage_from_string("async+memory://")
         self.limiter = SlidingWindowCounterRateLimiter(self.storage)

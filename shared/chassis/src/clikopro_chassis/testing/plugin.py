@@ -5,6 +5,7 @@ Fixtures:
   (``postgres_databases.create("identity")`` -> URL), dropped at the end;
 - ``broker_url`` and ``bus``: the RabbitMQ URL and a per-run name prefix
   (``bus.prefix``, ``bus.topology(service)``), queues deleted at the end;
+- ``redis_url``: the Redis URL (callers keep their keys under a per-run prefix);
 - ``wait_until``: poll for an asynchronous effect.
 """
 
@@ -41,6 +42,11 @@ def postgres_databases(test_servers: Servers, test_run_id: str) -> Iterator[Post
 @pytest.fixture(scope="session")
 def broker_url(test_servers: Servers) -> str:
     return test_servers.broker()
+
+
+@pytest.fixture(scope="session")
+def redis_url(test_servers: Servers) -> str:
+    return test_servers.redis()
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
-"""Where the tests find PostgreSQL and RabbitMQ.
+"""Where the tests find PostgreSQL, RabbitMQ and Redis.
 
-``TEST_POSTGRES_URL`` (a server URL whose user may create databases) and
-``TEST_BROKER_URL`` name servers to use; if one is set but unreachable the
+``TEST_POSTGRES_URL`` (a server URL whose user may create databases),
+``TEST_BROKER_URL`` and ``TEST_REDIS_URL`` name servers to use; if one is set but unreachable the
 run fails loudly. Unset, a Docker engine gives throwaway containers
 (testcontainers); with neither, tests that need the server are skipped with
 the reason (pure logic still runs on SQLite and kombu's memory transport).
@@ -46,6 +46,7 @@ class Servers:
     def __init__(self) -> None:
         self._postgres: str | None = None
         self._broker: str | None = None
+        self._redis: str | None = None
         self._containers: list[object] = []
 
     def postgres(self) -> str:
@@ -84,6 +85,25 @@ class Servers:
                 pytest.skip("no RabbitMQ: set TEST_BROKER_URL or run a Docker engine")
             self._broker = url
         return self._broker
+
+    def redis(self) -> str:
+        if self._redis is None:
+            url = os.environ.get("TEST_REDIS_URL")
+            if url:
+                if not _reachable(url, 6379):
+                    raise ServerUnreachable(f"TEST_REDIS_URL={url} is not reachable")
+            elif docker_available():
+                from testcontainers.community.redis import RedisContainer
+
+                container = RedisContainer("redis:7-alpine")
+                container.start()
+                self._containers.append(container)
+                host, port = container.get_container_host_ip(), container.get_exposed_port(6379)
+                url = f"redis://{host}:{port}/0"
+            else:
+                pytest.skip("no Redis: set TEST_REDIS_URL or run a Docker engine")
+            self._redis = url
+        return self._redis
 
     def stop(self) -> None:
         for container in self._containers:
