@@ -13,7 +13,9 @@ import os
 import shutil
 import socket
 import subprocess
+from collections.abc import Callable
 from contextlib import suppress
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -44,66 +46,55 @@ class Servers:
     """Lazily resolves each server once per test session."""
 
     def __init__(self) -> None:
-        self._postgres: str | None = None
-        self._broker: str | None = None
-        self._redis: str | None = None
+        self._urls: dict[str, str] = {}
         self._containers: list[object] = []
 
-    def postgres(self) -> str:
-        if self._postgres is None:
-            url = os.environ.get("TEST_POSTGRES_URL")
+    def _resolve(self, name: str, variable: str, port: int, container: Callable[[], tuple[Any, str]]) -> str:
+        """The URL ``variable`` names (which must answer), else a container's, else a skip."""
+        if name not in self._urls:
+            url = os.environ.get(variable)
             if url:
-                if not _reachable(url, 5432):
-                    raise ServerUnreachable(f"TEST_POSTGRES_URL={url} is not reachable")
+                if not _reachable(url, port):
+                    raise ServerUnreachable(f"{variable}={url} is not reachable")
             elif docker_available():
-                from testcontainers.postgres import PostgresContainer
-
-                container = PostgresContainer("postgres:16-alpine", driver=None)
-                container.start()
-                self._containers.append(container)
-                url = container.get_connection_url()
+                started, url = container()
+                self._containers.append(started)
             else:
-                pytest.skip("no PostgreSQL: set TEST_POSTGRES_URL or run a Docker engine")
-            self._postgres = url
-        return self._postgres
+                pytest.skip(f"no {name}: set {variable} or run a Docker engine")
+            self._urls[name] = url
+        return self._urls[name]
+
+    def postgres(self) -> str:
+        def start() -> tuple[Any, str]:
+            from testcontainers.postgres import PostgresContainer
+
+            container = PostgresContainer("postgres:16-alpine", driver=None)
+            container.start()
+            return container, container.get_connection_url()
+
+        return self._resolve("PostgreSQL", "TEST_POSTGRES_URL", 5432, start)
 
     def broker(self) -> str:
-        if self._broker is None:
-            url = os.environ.get("TEST_BROKER_URL")
-            if url:
-                if not _reachable(url, 5672):
-                    raise ServerUnreachable(f"TEST_BROKER_URL={url} is not reachable")
-            elif docker_available():
-                from testcontainers.rabbitmq import RabbitMqContainer
+        def start() -> tuple[Any, str]:
+            from testcontainers.rabbitmq import RabbitMqContainer
 
-                container = RabbitMqContainer("rabbitmq:3.13-management-alpine")
-                container.start()
-                self._containers.append(container)
-                params = container.get_connection_params()
-                url = f"amqp://guest:guest@{params.host}:{params.port}//"
-            else:
-                pytest.skip("no RabbitMQ: set TEST_BROKER_URL or run a Docker engine")
-            self._broker = url
-        return self._broker
+            container = RabbitMqContainer("rabbitmq:3.13-management-alpine")
+            container.start()
+            params = container.get_connection_params()
+            return container, f"amqp://guest:guest@{params.host}:{params.port}//"
+
+        return self._resolve("RabbitMQ", "TEST_BROKER_URL", 5672, start)
 
     def redis(self) -> str:
-        if self._redis is None:
-            url = os.environ.get("TEST_REDIS_URL")
-            if url:
-                if not _reachable(url, 6379):
-                    raise ServerUnreachable(f"TEST_REDIS_URL={url} is not reachable")
-            elif docker_available():
-                from testcontainers.community.redis import RedisContainer
+        def start() -> tuple[Any, str]:
+            from testcontainers.community.redis import RedisContainer
 
-                container = RedisContainer("redis:7-alpine")
-                container.start()
-                self._containers.append(container)
-                host, port = container.get_container_host_ip(), container.get_exposed_port(6379)
-                url = f"redis://{host}:{port}/0"
-            else:
-                pytest.skip("no Redis: set TEST_REDIS_URL or run a Docker engine")
-            self._redis = url
-        return self._redis
+            container = RedisContainer("redis:7-alpine")
+            container.start()
+            host, port = container.get_container_host_ip(), container.get_exposed_port(6379)
+            return container, f"redis://{host}:{port}/0"
+
+        return self._resolve("Redis", "TEST_REDIS_URL", 6379, start)
 
     def stop(self) -> None:
         for container in self._containers:
