@@ -128,3 +128,10 @@ def test_a_key_withdrawn_from_the_jwks_stops_verifying(issuer: TokenFactory) -> 
     time.sleep(0.3)
     with pytest.raises(Unauthenticated):
         verifier.verify(token)
+
+
+def test_callers_present_the_first_internal_secret() -> None:
+    from clikopro_chassis.auth import internal_headers
+
+    assert internal_headers("new-secret, old-secret") == {"X-Internal-Token": "new-secret"}
+    assert internal_headers(" ") == {}

@@ -156,6 +156,11 @@ def test_ready_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
         ("s3cret-internal", None, 401),
         ("", "", 401),  # not configured: closed to everyone, even an empty header
         ("", "anything", 401),
+        # While one secret replaces another, both are accepted (callers send the first).
+        ("new-secret, old-secret", "old-secret", 200),
+        ("new-secret, old-secret", "new-secret", 200),
+        ("new-secret, old-secret", "new-secret, old-secret", 401),
+        (" , ", "", 401),
     ],
 )
 def test_internal_routes_need_the_shared_secret(

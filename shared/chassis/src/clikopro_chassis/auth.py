@@ -27,9 +27,16 @@ ROLES = ("client", "pro", "moderator", "admin")
 INTERNAL_TOKEN_HEADER = "X-Internal-Token"
 
 
-def internal_headers(token: str) -> dict[str, str]:
+def internal_tokens(setting: str) -> list[str]:
+    """``INTERNAL_API_TOKEN`` may list several secrets, comma-separated, while one replaces another:
+    services accept each of them, callers present the first."""
+    return [token.strip() for token in setting.split(",") if token.strip()]
+
+
+def internal_headers(setting: str) -> dict[str, str]:
     """Headers of a call to another service's internal route (none without a secret: refused there)."""
-    return {INTERNAL_TOKEN_HEADER: token} if token else {}
+    tokens = internal_tokens(setting)
+    return {INTERNAL_TOKEN_HEADER: tokens[0]} if tokens else {}
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,11 +27,11 @@ from typing import Any
 
 from connexion import context
 
-from clikopro_chassis.auth import Principal, TokenVerifier
+from clikopro_chassis.auth import Principal, TokenVerifier, internal_tokens
 from clikopro_chassis.errors import Unauthenticated
 
 _verifier: TokenVerifier | None = None
-_internal_token: bytes = b""
+_internal_tokens: list[bytes] = []
 
 
 def configure(verifier: TokenVerifier | None) -> None:
@@ -39,10 +39,10 @@ def configure(verifier: TokenVerifier | None) -> None:
     _verifier = verifier
 
 
-def configure_internal(token: str) -> None:
-    """The shared secret of the internal routes; empty closes them."""
-    global _internal_token
-    _internal_token = token.encode()
+def configure_internal(setting: str) -> None:
+    """The shared secret(s) of the internal routes (``INTERNAL_API_TOKEN``); none closes them."""
+    global _internal_tokens
+    _internal_tokens = [token.encode() for token in internal_tokens(setting)]
 
 
 def bearer_info(token: str) -> dict[str, Any]:
@@ -52,10 +52,11 @@ def bearer_info(token: str) -> dict[str, Any]:
 
 
 def internal_token_info(token: str, required_scopes: Any = None) -> dict[str, Any]:
-    """The caller of an internal route holds the shared secret (compared in constant time)."""
-    if not _internal_token:
+    """The caller of an internal route holds a shared secret (each compared in constant time)."""
+    if not _internal_tokens:
         raise Unauthenticated("This service has no INTERNAL_API_TOKEN: its internal routes are closed.")
-    if not hmac.compare_digest(token.encode(), _internal_token):
+    # A list, not a generator: every secret is compared, so the time does not tell which one matched.
+    if not any([hmac.compare_digest(token.encode(), known) for known in _internal_tokens]):
         raise Unauthenticated("Invalid internal token.")
     return {"sub": "internal"}
 
