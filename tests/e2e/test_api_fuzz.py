@@ -83,7 +83,7 @@ def fuzzed(servers_platform: Any) -> Iterator[dict[str, Any]]:
 
 CONFORMANCE = [status_code_conformance, content_type_conformance, response_schema_conformance]
 FUZZING = settings(
-    max_examples=25,
+    max_examples=40,
     derandomize=True,
     database=None,
     deadline=None,

@@ -219,3 +219,31 @@ def test_a_path_with_control_characters_is_a_404_problem(client: TestClient, pat
     # Found by fuzzing: Flask's router still called the view of /things/{thing_id}, outside its
     # connexion operation: a 500.
     assert_problem(client.get(path), 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "a\x00b", "count": 1}, "name"),
+        ({"name": "ok", "count": 1, "tags": ["x", "\x00"]}, "tags.1"),
+        ({"name": "ok", "count": 1, "k\x00": 1}, "k\x00"),
+    ],
+)
+def test_a_nul_character_in_a_body_is_a_400_naming_the_field(
+    client: TestClient, body: dict, field: str
+) -> None:
+    # Found by fuzzing: PostgreSQL cannot store U+0000 in text, so it was a 500 in the service.
+    problem = assert_problem(client.post("/things", json=body), 400, "validation_error")
+    assert [e["field"] for e in problem["errors"]] == [field]
+
+
+def test_a_nul_character_in_a_form_or_a_query_is_a_400(client: TestClient) -> None:
+    pdf = {"file": ("f.pdf", b"%PDF", "application/pdf")}
+    assert client.post("/documents", data={"note": "a note"}, files=pdf).status_code == 201
+    form = assert_problem(
+        client.post("/documents", data={"note": "a\x00"}, files=pdf), 400, "validation_error"
+    )
+    assert [e["field"] for e in form["errors"]] == ["note"]
+    problem = assert_problem(client.get("/context?q=a%00b"), 400, "validation_error")
+    assert problem["errors"] == [{"field": "query", "message": "must not contain the NUL character (U+0000)"}]
+    assert client.get("/context?q=a%2500b").status_code == 200  # an escaped "%00" is just text

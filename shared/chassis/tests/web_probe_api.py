@@ -44,7 +44,7 @@ def boom() -> flask.Response:
     raise RuntimeError("an unexpected bug")
 
 
-def context() -> flask.Response:
+def context(q: str | None = None) -> flask.Response:
     return ok({"request_id": request_id_var.get(), "correlation_id": correlation_id_var.get()})
 
 

@@ -52,6 +52,15 @@ class ValidationFailed(AppError):
     title = "Invalid data"
 
 
+class RequestShapeInvalid(AppError):
+    """The request does not have the shape the API describes (schema, formats, NUL characters):
+    400, with every field's error, before any handler runs."""
+
+    status = 400
+    code = "validation_error"
+    title = "Invalid request"
+
+
 class MalformedBody(AppError):
     status = 400
     code = "malformed_body"

@@ -6,7 +6,8 @@
   access-log line and the HTTP metrics.
 - :class:`BodyLimitMiddleware` refuses bodies over the limit with 413 before
   they are read into memory, whether announced by ``Content-Length`` or not.
-- :class:`PathGuardMiddleware` answers 404 for a path holding control characters.
+- :class:`PathGuardMiddleware` answers 404 for a path holding control characters, 400 for a
+  query holding a NUL.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import logging
 import re
 import time
 import uuid
+from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from clikopro_chassis import metrics
 from clikopro_chassis.context import message_context
-from clikopro_chassis.errors import AppError, NotFound, PayloadTooLarge
+from clikopro_chassis.errors import AppError, NotFound, PayloadTooLarge, RequestShapeInvalid, field_error
 
 access_log = logging.getLogger("clikopro.access")
 
@@ -114,9 +116,18 @@ class PathGuardMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _CONTROL.search(scope.get("path", "")):
-            await send_problem(send, NotFound("No resource has this path."))
-            return
+        if scope["type"] == "http":
+            if _CONTROL.search(scope.get("path", "")):
+                await send_problem(send, NotFound("No resource has this path."))
+                return
+            query = unquote_to_bytes(scope.get("query_string", b""))
+            if b"\x00" in query:
+                # No parameter may hold it (PostgreSQL cannot store or compare it in text).
+                error = field_error("query", "must not contain the NUL character (U+0000)")
+                await send_problem(
+                    send, RequestShapeInvalid("A query parameter holds a NUL character.", errors=[error])
+                )
+                return
         await self.app(scope, receive, send)
 
 

@@ -27,7 +27,7 @@ from jsonschema import Draft4Validator
 from starlette.formparsers import MultiPartException
 from starlette.types import Scope
 
-from clikopro_chassis.errors import AppError, MalformedBody, field_error
+from clikopro_chassis.errors import MalformedBody, RequestShapeInvalid, field_error
 
 
 @Draft4Validator.FORMAT_CHECKER.checks("uuid", raises=ValueError)
@@ -59,17 +59,37 @@ def _is_date_time(value: object) -> bool:
     return bool(_DATE_TIME.fullmatch(value)) and dt.datetime.fromisoformat(value.upper()) is not None
 
 
-class RequestShapeInvalid(AppError):
-    status = 400
-    code = "validation_error"
-    title = "Invalid request"
-
-
 def _field_name(path: t.Iterable[t.Any], extra: str | None = None) -> str:
     parts = [str(p) for p in path]
     if extra:
         parts.append(extra)
     return ".".join(parts) or "body"
+
+
+NUL = "\x00"
+NUL_MESSAGE = "must not contain the NUL character (U+0000)"
+
+
+def nul_fields(value: t.Any, path: tuple[t.Any, ...] = ()) -> t.Iterator[str]:
+    """Where a NUL character stands in a JSON document (keys included). PostgreSQL cannot store it
+    in text, so it would be a 500 deep in a service rather than a 400 here."""
+    if isinstance(value, str):
+        if NUL in value:
+            yield _field_name(path)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if NUL in str(key):
+                yield _field_name((*path, key))
+            yield from nul_fields(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from nul_fields(item, (*path, index))
+
+
+def refuse_nul(value: t.Any, where: str) -> None:
+    errors = [field_error(name, NUL_MESSAGE) for name in nul_fields(value)]
+    if errors:
+        raise RequestShapeInvalid(f"The {where} holds a NUL character.", errors=errors)
 
 
 class StrictJSONBodyValidator(JSONRequestBodyValidator):
@@ -91,6 +111,7 @@ class StrictJSONBodyValidator(JSONRequestBodyValidator):
             raise RequestShapeInvalid(
                 "A JSON request body is required.", errors=[field_error("body", "is required")]
             )
+        refuse_nul(body, "request body")
         validator = Draft4RequestValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
         errors = []
         for error in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.path))):
@@ -107,11 +128,13 @@ class StrictJSONBodyValidator(JSONRequestBodyValidator):
 class StrictFormDataValidator(FormDataValidator):
     async def _parse(self, stream: t.AsyncGenerator[bytes, None], scope: Scope) -> dict:
         try:
-            return await super()._parse(stream, scope)
+            form = await super()._parse(stream, scope)
         except MultiPartException as exc:
             # starlette refuses a broken form (bad boundary, headers, too many parts): the client's
             # bytes, so a 400 rather than the 500 it would be.
             raise MalformedBody(f"The form body cannot be read: {exc.message}") from None
+        refuse_nul(form, "form")
+        return form
 
 
 class StrictMultiPartFormDataValidator(MultiPartFormDataValidator, StrictFormDataValidator):
