@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -13,13 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
-from kombu import Connection, Exchange, Producer
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from clikopro_chassis.testing.http import serve
+from clikopro_chassis.testing.queues import publish_raw
 from clikopro_chassis.testing.services import INTERNAL_TEST_TOKEN
 from clikopro_chassis.testing.tokens import TokenFactory
 from clikopro_contracts import make_event
@@ -146,13 +145,7 @@ class Edge:
 
     def publish(self, event_type: str, data: dict[str, Any], producer: str) -> None:
         event = make_event(event_type, data, producer=producer, correlation_id=str(uuid.uuid4()))
-        with Connection(self.broker_url) as conn:
-            Producer(conn.channel()).publish(
-                json.dumps(event.to_dict()),
-                exchange=Exchange(f"{self.prefix}.events", type="topic", durable=True),
-                routing_key=event.routing_key,
-                content_type="application/json",
-            )
+        publish_raw(self.broker_url, self.prefix, event.to_dict())
 
     def suspend(self, user_id: uuid.UUID, *, at: dt.datetime | None = None, until: dt.datetime | None = None):
         data = {"user_id": user_id, "reason": "test", "until": until, "suspended_by": None,

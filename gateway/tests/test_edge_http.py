@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from clikopro_chassis.testing.http import free_port, serve
+from clikopro_chassis.testing.queues import publish_raw
 from clikopro_chassis.testing.tokens import TokenFactory
 from clikopro_chassis.testing.waiting import wait_until
 
@@ -195,14 +196,7 @@ def test_a_started_gateway_knows_the_suspensions_in_force_from_identity(make_edg
 
 
 def test_malformed_events_do_not_stop_the_listener(edge: Edge) -> None:
-    from kombu import Connection, Exchange, Producer
-
-    with Connection(edge.broker_url) as conn:
-        Producer(conn.channel()).publish(
-            b"not json",
-            exchange=Exchange(f"{edge.prefix}.events", type="topic", durable=True),
-            routing_key="trust-safety.AccountSuspended",
-        )
+    publish_raw(edge.broker_url, edge.prefix, b"not json", routing_key="trust-safety.AccountSuspended")
     user = uuid.uuid4()
     edge.suspend(user)
     wait_until(

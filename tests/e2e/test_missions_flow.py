@@ -10,15 +10,13 @@ issuer whose JWKS every process is pointed at (the tests do not depend on identi
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
-from kombu import Exchange, Producer
 
-from clikopro_chassis.bus.connection import broker_connection
+from clikopro_chassis.testing.queues import publish_raw
 from clikopro_chassis.testing.tokens import TokenFactory
 from clikopro_chassis.testing.waiting import wait_until
 from clikopro_contracts.examples import example
@@ -89,11 +87,7 @@ def test_a_mission_from_publication_to_completion_through_the_gateway(issuer: To
         example("PaymentSecured"), mission_id=mission_id, client_id=str(client_id), pro_id=str(pro_id),
         amount_cents=130_000, commission_cents=6_500,
     )  # fmt: skip
-    with broker_connection(broker_url) as conn:
-        Producer(conn.channel()).publish(
-            json.dumps(message), exchange=Exchange(f"{prefix}.events", type="topic", durable=True),
-            routing_key="payments.PaymentSecured", content_type="application/json", delivery_mode=2,
-        )  # fmt: skip
+    publish_raw(broker_url, prefix, message)
 
     def status() -> str:
         return gateway.get(f"/api/v1/missions/{mission_id}", headers=client).json()["status"]

@@ -83,7 +83,7 @@ class EntitlementCache:
         self.subscriptions_url = subscriptions_url
         self.read_ttl = read_ttl
         self.unreachable_ttl = unreachable_ttl
-        self.internal_token = internal_token
+        self.internal_headers = internal_headers(internal_token)
         self._plans: dict[uuid.UUID, Entitlements] = {}
         self._lock = threading.Lock()
 
@@ -142,7 +142,7 @@ class EntitlementCache:
         url = f"{self.subscriptions_url}/internal/entitlements/{pro_id}"
         clock = time.monotonic()
         try:
-            response = await client.get(url, headers=internal_headers(self.internal_token), timeout=timeout)
+            response = await client.get(url, headers=self.internal_headers, timeout=timeout)
         except httpx.HTTPError as exc:
             log.warning(
                 "entitlements of %s unreadable (%s): assuming the free plan", pro_id, type(exc).__name__

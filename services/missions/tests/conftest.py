@@ -4,22 +4,19 @@ signed like identity's, a clock the tests move."""
 from __future__ import annotations
 
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from missions_helpers import Api, Clock, make_services
 
-from clikopro_chassis import migrations
-from clikopro_chassis.messaging import metadata as messaging_metadata
 from clikopro_chassis.testing.http import serve
-from clikopro_chassis.testing.services import migrated_sqlite
+from clikopro_chassis.testing.services import migrated_postgres as migrated_postgres_database
+from clikopro_chassis.testing.services import migrated_sqlite, truncate_all
 from clikopro_chassis.testing.tokens import TokenFactory
 from clikopro_missions.adapters.orm import metadata
 from clikopro_missions.bootstrap import Services
@@ -35,15 +32,7 @@ def issuer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TokenFactory]:
 
 @pytest.fixture(scope="session")
 def migrated_postgres(postgres_databases) -> str:
-    url = postgres_databases.create(f"missions_{uuid.uuid4().hex[:6]}")
-    migrations.upgrade("clikopro_missions", url)
-    return url
-
-
-def _truncate(services: Services) -> None:
-    names = ", ".join(t.name for t in [*metadata.sorted_tables, *messaging_metadata.sorted_tables])
-    with services.database.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    return migrated_postgres_database(postgres_databases, "clikopro_missions")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
@@ -62,7 +51,7 @@ def clock() -> Clock:
 def services(database_url: str, tmp_path: Path, issuer: TokenFactory, clock: Clock) -> Iterator[Services]:
     services = make_services(database_url, tmp_path, issuer, clock)
     if services.database.is_postgres:
-        _truncate(services)
+        truncate_all(services.database, metadata)
     yield services
     services.database.dispose()
 

@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kombu import Connection, Exchange, Producer
 from payments_helpers import WEBHOOK_SECRET, Platform, payments_settings
 from sqlalchemy import text
 
 from clikopro_chassis import migrations
 from clikopro_chassis.testing.http import serve
+from clikopro_chassis.testing.queues import publish_raw
 from clikopro_chassis.testing.tokens import TokenFactory
 from clikopro_chassis.worker import Worker
 from clikopro_contracts import Event
@@ -59,15 +59,7 @@ def pg_platform(
 def send(platform: Platform, event: Event) -> None:
     """Put the event on the exchange as its producer's relay does."""
     settings = platform.svc.settings
-    with Connection(settings.broker_url) as conn:
-        Producer(conn.channel()).publish(
-            wire(event),
-            exchange=Exchange(f"{settings.bus_prefix}.events", type="topic", durable=True),
-            routing_key=f"{event.producer}.{event.type}",
-            content_type="application/json",
-            content_encoding="utf-8",
-            delivery_mode=2,
-        )
+    publish_raw(settings.broker_url, settings.bus_prefix, wire(event), routing_key=event.routing_key)
 
 
 def test_secure_flow_through_rabbitmq_and_postgresql_with_redeliveries(pg_platform: Platform) -> None:

@@ -12,16 +12,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from subscriptions_helpers import WEBHOOK_PATH, WEBHOOK_SECRET, Api, Clock, make_services
 
-from clikopro_chassis import migrations
-from clikopro_chassis.messaging import metadata as messaging_metadata
 from clikopro_chassis.testing.http import serve
-from clikopro_chassis.testing.services import migrated_sqlite
+from clikopro_chassis.testing.services import migrated_postgres as migrated_postgres_database
+from clikopro_chassis.testing.services import migrated_sqlite, truncate_all
 from clikopro_chassis.testing.tokens import TokenFactory
 from clikopro_stripe_emulator import StripeEmulator
 from clikopro_subscriptions.adapters.orm import metadata
@@ -38,15 +36,7 @@ def issuer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TokenFactory]:
 
 @pytest.fixture(scope="session")
 def migrated_postgres(postgres_databases) -> str:
-    url = postgres_databases.create(f"subscriptions_{uuid.uuid4().hex[:6]}")
-    migrations.upgrade("clikopro_subscriptions", url)
-    return url
-
-
-def _truncate(services: Services) -> None:
-    names = ", ".join(t.name for t in [*metadata.sorted_tables, *messaging_metadata.sorted_tables])
-    with services.database.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    return migrated_postgres_database(postgres_databases, "clikopro_subscriptions")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
@@ -67,7 +57,7 @@ def services(
 ) -> Iterator[Services]:
     services = make_services(database_url, stripe_emulator, issuer, clock, tmp_path)
     if services.database.is_postgres:
-        _truncate(services)
+        truncate_all(services.database, metadata)
     yield services
     services.database.dispose()
 

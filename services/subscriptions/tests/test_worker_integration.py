@@ -6,19 +6,17 @@ notice and lapses a failed renewal when the clock moves a year."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from kombu import Connection, Exchange, Producer
 from subscriptions_helpers import CARD_CHARGE_FAILS, WEBHOOK_PATH, WEBHOOK_SECRET, Api, Clock, make_services
 
 from clikopro_chassis import migrations
 from clikopro_chassis.testing.http import serve
-from clikopro_chassis.testing.queues import take_all, tap
+from clikopro_chassis.testing.queues import publish_raw, take_all, tap
 from clikopro_chassis.testing.tokens import TokenFactory
 from clikopro_chassis.worker import Worker
 from clikopro_contracts import parse_event
@@ -43,15 +41,7 @@ class Stack:
         """Publish another service's event on the exchange, as its relay would."""
         message = with_data(example(type_), **data)
         message["id"] = event_id or str(uuid.uuid4())
-        with Connection(self.broker_url) as conn:
-            Producer(conn.channel()).publish(
-                json.dumps(message),
-                exchange=Exchange(f"{self.prefix}.events", type="topic", durable=True),
-                routing_key=f"{message['producer']}.{type_}",
-                content_type="application/json",
-                content_encoding="utf-8",
-                delivery_mode=2,
-            )
+        publish_raw(self.broker_url, self.prefix, message)
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Engine, Integer, create_engine, event
+from sqlalchemy import BigInteger, DateTime, Engine, Integer, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -39,6 +40,13 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+def upsert_insert(session: Session, table: Table) -> Any:
+    """An INSERT into ``table`` with ``on_conflict_do_nothing``/``on_conflict_do_update`` and
+    RETURNING, in the dialect of the session's database (PostgreSQL, or SQLite for local runs)."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def normalise_url(url: str) -> str:

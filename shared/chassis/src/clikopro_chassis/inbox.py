@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from clikopro_chassis.db import upsert_insert
 from clikopro_chassis.messaging import inbox_messages, utcnow
 from clikopro_contracts import Event
 
@@ -21,10 +21,8 @@ def claim_all(session: Session, consumer: str, events: Sequence[Event]) -> set[s
     if not rows:
         return set()
     now = utcnow()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(inbox_messages)
+        upsert_insert(session, inbox_messages)
         .values([{**row, "processed_at": now} for row in rows.values()])
         .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
         # RETURNING, not rowcount: SQLAlchemy 2.1 on psycopg reports -1 for such inserts.

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import RowMapping, and_, false, func, select, text, true, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from clikopro_chassis.db import upsert_insert
 from clikopro_missions.adapters.orm import (
     BROWSABLE,
     account_states,
@@ -34,11 +34,6 @@ from clikopro_missions.adapters.orm import (
 )
 
 
-def _insert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
-
 class _Repository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -46,7 +41,7 @@ class _Repository:
 
 class MemberRepository(_Repository):
     def upsert(self, user_id: uuid.UUID, role: str, display_name: str, registered_at: dt.datetime) -> None:
-        statement = _insert(self.session, members).values(
+        statement = upsert_insert(self.session, members).values(
             user_id=user_id, role=role, display_name=display_name, registered_at=registered_at
         )
         statement = statement.on_conflict_do_update(
@@ -278,7 +273,7 @@ class TaskRepository(_Repository):
 
     def add_reminder(self, values: Mapping[str, Any]) -> bool:
         statement = (
-            _insert(self.session, task_reminders)
+            upsert_insert(self.session, task_reminders)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["task_id", "submission"])
             .returning(task_reminders.c.task_id)
@@ -303,7 +298,7 @@ class QuotaRepository(_Repository):
         does not. One atomic upsert: concurrent submissions of one pro cannot overshoot."""
         if limit is not None and limit <= 0:
             return None
-        statement = _insert(self.session, proposal_counters).values(pro_id=pro_id, month=month, used=1)
+        statement = upsert_insert(self.session, proposal_counters).values(pro_id=pro_id, month=month, used=1)
         statement = statement.on_conflict_do_update(
             index_elements=["pro_id", "month"],
             set_={"used": proposal_counters.c.used + 1},
@@ -325,7 +320,7 @@ class QuotaRepository(_Repository):
 class PlanRepository(_Repository):
     def record(self, values: Mapping[str, Any]) -> bool:
         """Keep the entitlements in force; an older event than the one we hold changes nothing."""
-        statement = _insert(self.session, pro_plans).values(**values)
+        statement = upsert_insert(self.session, pro_plans).values(**values)
         statement = statement.on_conflict_do_update(
             index_elements=["pro_id"],
             set_={k: statement.excluded[k] for k in values if k != "pro_id"},
@@ -340,7 +335,7 @@ class PlanRepository(_Repository):
 class AccountRepository(_Repository):
     def record(self, user_id: uuid.UUID, *, suspended: bool, changed_at: dt.datetime) -> bool:
         """Keep the newest suspension state; returns False if a later change is already known."""
-        statement = _insert(self.session, account_states).values(
+        statement = upsert_insert(self.session, account_states).values(
             user_id=user_id, suspended=suspended, changed_at=changed_at
         )
         statement = statement.on_conflict_do_update(
@@ -361,7 +356,7 @@ class AccountRepository(_Repository):
 class PaymentNoticeRepository(_Repository):
     def record(self, values: Mapping[str, Any]) -> None:
         self.session.execute(
-            _insert(self.session, payment_notices)
+            upsert_insert(self.session, payment_notices)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["mission_id"])
         )

@@ -47,6 +47,15 @@ def _locked(uow: MissionsUnitOfWork, mission_id: uuid.UUID, task_id: uuid.UUID) 
     return mission, task
 
 
+def _locked_for(
+    uow: MissionsUnitOfWork, caller: Caller, mission_id: uuid.UUID, task_id: uuid.UUID
+) -> tuple[Any, Any, str]:
+    """:func:`_locked` for a caller who is not suspended, with the caller's relation to the mission."""
+    ensure_not_suspended(uow, caller)
+    mission, task = _locked(uow, mission_id, task_id)
+    return mission, task, caller.relation(client_id=mission["client_id"], pro_id=mission["pro_id"])
+
+
 def _in_progress(mission: Mapping[str, Any]) -> None:
     if mission["status"] != "in_progress":
         raise Conflict(f"The mission is {mission['status']}: its tasks are not open.")
@@ -62,9 +71,7 @@ def submit(
     settings: MissionsSettings,
 ) -> dict[str, Any]:
     with uow:
-        ensure_not_suspended(uow, caller)
-        mission, task = _locked(uow, mission_id, task_id)
-        actor = caller.relation(client_id=mission["client_id"], pro_id=mission["pro_id"])
+        mission, task, actor = _locked_for(uow, caller, mission_id, task_id)
         status = TASK.decide(task["status"], "submit", actor)
         _in_progress(mission)
         at = now()
@@ -99,9 +106,7 @@ def validate(
     uow: MissionsUnitOfWork, caller: Caller, mission_id: uuid.UUID, task_id: uuid.UUID, *, now: Clock
 ) -> dict[str, Any]:
     with uow:
-        ensure_not_suspended(uow, caller)
-        mission, task = _locked(uow, mission_id, task_id)
-        actor = caller.relation(client_id=mission["client_id"], pro_id=mission["pro_id"])
+        mission, task, actor = _locked_for(uow, caller, mission_id, task_id)
         changed = _validate(uow, caller, actor, mission, task, now(), auto=False)
         uow.commit()
         return views.task(changed)
@@ -177,9 +182,7 @@ def contest(
     now: Clock,
 ) -> dict[str, Any]:
     with uow:
-        ensure_not_suspended(uow, caller)
-        mission, task = _locked(uow, mission_id, task_id)
-        actor = caller.relation(client_id=mission["client_id"], pro_id=mission["pro_id"])
+        mission, task, actor = _locked_for(uow, caller, mission_id, task_id)
         status = TASK.decide(task["status"], "contest", actor)
         _in_progress(mission)
         at = now()

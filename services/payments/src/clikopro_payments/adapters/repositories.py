@@ -8,9 +8,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from clikopro_chassis.db import upsert_insert
 from clikopro_payments.adapters.orm import (
     commission_rates,
     connected_accounts,
@@ -31,10 +31,6 @@ from clikopro_payments.domain.releases import BLOCKED, IN_FLIGHT
 Row = Mapping[str, Any]
 
 
-def _insert(session: Session):
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 class _Repository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -50,7 +46,7 @@ class PaymentRepository(_Repository):
     def add(self, row: Mapping[str, Any], tasks: Sequence[Mapping[str, Any]]) -> bool:
         """Insert the mission's payment and schedule; False if the mission already has one."""
         statement = (
-            _insert(self.session)(payments)
+            upsert_insert(self.session, payments)
             .values(**row)
             .on_conflict_do_nothing(index_elements=["mission_id"])
             .returning(payments.c.id)
@@ -135,7 +131,7 @@ class ReleaseRepository(_Repository):
     def request(self, row: Mapping[str, Any]) -> bool:
         """Record a release for a task; False if the task already has one (redelivery, racing copy)."""
         statement = (
-            _insert(self.session)(releases)
+            upsert_insert(self.session, releases)
             .values(**row)
             .on_conflict_do_nothing(index_elements=["mission_id", "task_id"])
             .returning(releases.c.id)
@@ -267,7 +263,7 @@ class ReleaseRepository(_Repository):
 class RefundRepository(_Repository):
     def request(self, row: Mapping[str, Any]) -> bool:
         statement = (
-            _insert(self.session)(refunds)
+            upsert_insert(self.session, refunds)
             .values(**row)
             .on_conflict_do_nothing(index_elements=["reference"])
             .returning(refunds.c.id)
@@ -389,7 +385,7 @@ class AccountRepository(_Repository):
 
     def add(self, row: Mapping[str, Any]) -> bool:
         statement = (
-            _insert(self.session)(connected_accounts)
+            upsert_insert(self.session, connected_accounts)
             .values(**row)
             .on_conflict_do_nothing(index_elements=["pro_id"])
             .returning(connected_accounts.c.pro_id)
@@ -418,7 +414,7 @@ class OnboardingReminderRepository(_Repository):
         racing, exactly one inserts or updates the row (and publishes its event); the others wait
         on the row's key, then find the condition false. True if recorded."""
         statement = (
-            _insert(self.session)(onboarding_reminders)
+            upsert_insert(self.session, onboarding_reminders)
             .values(pro_id=pro_id, last_reminded_at=now, reminders=1)
             .on_conflict_do_update(
                 index_elements=["pro_id"],
@@ -484,7 +480,7 @@ class ProjectionRepository(_Repository):
     def open_incident(self, incident_id: uuid.UUID, mission_id: uuid.UUID, at: dt.datetime) -> bool:
         """True if this opens a freeze (not if the incident is known, e.g. already resolved)."""
         statement = (
-            _insert(self.session)(freezes)
+            upsert_insert(self.session, freezes)
             .values(incident_id=incident_id, mission_id=mission_id, opened_at=at)
             .on_conflict_do_nothing(index_elements=["incident_id"])
             .returning(freezes.c.incident_id)
@@ -534,7 +530,7 @@ class StripeEventRepository(_Repository):
 
     def claim(self, event_id: str, type_: str, object_id: str | None, created: int, now: dt.datetime) -> bool:
         statement = (
-            _insert(self.session)(stripe_events)
+            upsert_insert(self.session, stripe_events)
             .values(
                 event_id=event_id,
                 type=type_,

@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import RowMapping, delete, exists, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from clikopro_chassis.db import upsert_insert
 from clikopro_subscriptions.adapters.orm import (
     checkouts,
     customers,
@@ -24,11 +24,6 @@ from clikopro_subscriptions.adapters.orm import (
     subscriptions,
 )
 from clikopro_subscriptions.domain.lifecycle import ACTIVE, CANCEL_PENDING, LIVE, PAST_DUE
-
-
-def _insert(session: Session, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 class _Repository:
@@ -165,7 +160,7 @@ class CustomerRepository(_Repository):
     def add(self, pro_id: uuid.UUID, stripe_customer_id: str, at: dt.datetime) -> str:
         """Record the pro's Stripe customer; the first one recorded stays (returned)."""
         self.session.execute(
-            _insert(self.session, customers)
+            upsert_insert(self.session, customers)
             .values(pro_id=pro_id, stripe_customer_id=stripe_customer_id, created_at=at)
             .on_conflict_do_nothing(index_elements=["pro_id"])
         )
@@ -178,7 +173,7 @@ class CheckoutRepository(_Repository):
     def lease(self, pro_id: uuid.UUID, plan: str, now: dt.datetime, until: dt.datetime) -> RowMapping | None:
         """Take the pro's checkout (created with a new subscription id if there is none) until ``until``,
         unless another request holds it; None if one does."""
-        statement = _insert(self.session, checkouts).values(
+        statement = upsert_insert(self.session, checkouts).values(
             pro_id=pro_id,
             subscription_id=uuid.uuid4(),
             plan=plan,
@@ -234,7 +229,7 @@ class ReminderRepository(_Repository):
     def add(self, values: Mapping[str, Any]) -> bool:
         """Record a renewal notice; False if this renewal was already announced."""
         statement = (
-            _insert(self.session, renewal_reminders)
+            upsert_insert(self.session, renewal_reminders)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["subscription_id", "renews_at"])
             .returning(renewal_reminders.c.subscription_id)
@@ -257,7 +252,7 @@ class StripeEventRepository(_Repository):
     def record(self, values: Mapping[str, Any]) -> bool:
         """Record a Stripe event as handled; False if it was already (a redelivery or a replay)."""
         statement = (
-            _insert(self.session, stripe_events)
+            upsert_insert(self.session, stripe_events)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["id"])
             .returning(stripe_events.c.id)
@@ -279,7 +274,7 @@ class StripeEventRepository(_Repository):
 
 class ProposalCountRepository(_Repository):
     def increment(self, pro_id: uuid.UUID, month: str) -> None:
-        statement = _insert(self.session, proposal_counts).values(pro_id=pro_id, month=month, used=1)
+        statement = upsert_insert(self.session, proposal_counts).values(pro_id=pro_id, month=month, used=1)
         statement = statement.on_conflict_do_update(
             index_elements=["pro_id", "month"], set_={"used": proposal_counts.c.used + 1}
         )

@@ -1,14 +1,39 @@
-"""Reading queues in tests (dead letters, catch-all taps)."""
+"""Queues in tests: reading them (dead letters, catch-all taps), and publishing as another
+service's relay would."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kombu import Queue
+from kombu import Exchange, Producer, Queue
 
 from clikopro_chassis.bus.connection import broker_connection
+
+
+def publish_raw(
+    broker_url: str, prefix: str, message: Mapping[str, Any] | bytes, *, routing_key: str | None = None
+) -> None:
+    """Put ``message`` (an envelope, or any bytes) on the bus's events exchange, persistent, as the
+    producer's relay does: a test playing another service. The routing key is the envelope's
+    ``<producer>.<type>`` unless given."""
+    if isinstance(message, Mapping):
+        routing_key = routing_key or f"{message['producer']}.{message['type']}"
+        body: bytes = json.dumps(message).encode()
+    else:
+        body = message
+    assert routing_key, "bytes need their routing key"
+    with broker_connection(broker_url) as conn:
+        Producer(conn.channel()).publish(
+            body,
+            exchange=Exchange(f"{prefix}.events", type="topic", durable=True),
+            routing_key=routing_key,
+            content_type="application/json",
+            content_encoding="utf-8",
+            delivery_mode=2,
+        )
 
 
 def take_all(broker_url: str, queue: Queue, *, limit: int = 10_000) -> list[dict[str, Any]]:
@@ -35,8 +60,6 @@ def take_all(broker_url: str, queue: Queue, *, limit: int = 10_000) -> list[dict
 @contextlib.contextmanager
 def tap(broker_url: str, exchange: str, name: str, routing_key: str = "#") -> Iterator[Queue]:
     """A temporary queue bound to ``exchange``: everything published there is copied into it."""
-    from kombu import Exchange
-
     queue = Queue(
         name, Exchange(exchange, type="topic", durable=True), routing_key=routing_key, durable=False
     )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import MetaData, select, text
 
 from clikopro_chassis import migrations
 from clikopro_chassis.auth import internal_headers
 from clikopro_chassis.db import Database
+from clikopro_chassis.messaging import metadata as messaging_metadata
 from clikopro_chassis.messaging import outbox_messages
 from clikopro_contracts import Event, parse_event
 
@@ -23,6 +26,22 @@ def migrated_sqlite(package: str, directory: Path) -> str:
     url = f"sqlite:///{directory / (package + '.sqlite3')}"
     migrations.upgrade(package, url)
     return url
+
+
+def migrated_postgres(postgres_databases: Any, package: str) -> str:
+    """A database of this test run (``postgres_databases`` fixture) at the service's latest
+    migration; returns its URL."""
+    url = postgres_databases.create(f"{package.removeprefix('clikopro_')}_{uuid.uuid4().hex[:6]}")
+    migrations.upgrade(package, url)
+    return url
+
+
+def truncate_all(database: Database, metadata: MetaData) -> None:
+    """Empty a PostgreSQL database shared by a session's tests: the service's tables and the
+    messaging ones (outbox, inbox), so that each test starts from nothing."""
+    names = ", ".join(t.name for t in [*metadata.sorted_tables, *messaging_metadata.sorted_tables])
+    with database.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
 def outbox_events(database: Database, event_type: str | None = None) -> list[Event]:

@@ -102,16 +102,19 @@ class StrictJSONBodyValidator(JSONRequestBodyValidator):
         except (UnicodeDecodeError, LookupError):
             raise MalformedBody("The request body is not valid UTF-8.") from None
         try:
-            return json.loads(text)
+            body = json.loads(text)
         except ValueError as exc:
             raise MalformedBody(f"The request body is not valid JSON: {exc}") from None
+        # JSON can only carry a NUL escaped (a raw one is refused above): walk the document only then.
+        if "\\u0000" in text:
+            refuse_nul(body, "request body")
+        return body
 
     def _validate(self, body: t.Any) -> dict | None:
         if not self._nullable and body is None:
             raise RequestShapeInvalid(
                 "A JSON request body is required.", errors=[field_error("body", "is required")]
             )
-        refuse_nul(body, "request body")
         validator = Draft4RequestValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
         errors = []
         for error in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.path))):
