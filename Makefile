@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 SERVICES := identity missions payments subscriptions appointments reputation trust-safety
-PROJECTS := shared/contracts shared/chassis $(addprefix services/,$(SERVICES)) gateway tools/stripe-emulator
+PROJECTS := shared/contracts shared/chassis shared/textguard $(addprefix services/,$(SERVICES)) gateway tools/stripe-emulator
 STAMP  := $(VENV)/.installed-$(shell cat constraints.txt $(addsuffix /pyproject.toml,$(PROJECTS)) | cksum | cut -d' ' -f1)
 
 .PHONY: install run test test-unit lint docs bench clean demo

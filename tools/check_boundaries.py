@@ -11,7 +11,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = {"clikopro_chassis", "clikopro_contracts"}
+SHARED = {"clikopro_chassis", "clikopro_contracts", "clikopro_textguard"}
+
+
+#: Shared packages that import no other of ours: the contracts, and the detector (pure French-text
+#: knowledge, no mechanism).
+_LEAVES = {"clikopro_contracts", "clikopro_textguard"}
 
 
 def packages() -> dict[str, Path]:
@@ -21,6 +26,7 @@ def packages() -> dict[str, Path]:
         ROOT / "gateway",
         ROOT / "shared" / "chassis",
         ROOT / "shared" / "contracts",
+        ROOT / "shared" / "textguard",
     ]:
         for init in (project / "src").glob("clikopro_*/__init__.py"):
             found[init.parent.name] = project
@@ -42,7 +48,7 @@ def main() -> int:
     pkgs = packages()
     problems = []
     for own, project in pkgs.items():
-        allowed = {own} | (SHARED - {"clikopro_chassis"} if own == "clikopro_contracts" else SHARED)
+        allowed = {own} | (set() if own in _LEAVES else SHARED)
         for path in project.rglob("*.py"):
             if {".venv", "build"} & set(path.parts):
                 continue

@@ -40,6 +40,8 @@ RABBITMQ_DIR = "deploy/rabbitmq"
 RABBITMQ_RENDERER = f"{RABBITMQ_DIR}/render-definitions.sh"
 RABBITMQ_CONF = f"{RABBITMQ_DIR}/rabbitmq.conf"
 GATEWAY_ROUTES = "gateway/src/clikopro_gateway/routes.py"
+#: The shared packages every image installs from the repository.
+SHARED_PROJECTS = ("shared/contracts", "shared/chassis", "shared/textguard")
 CHASSIS_CONFIG = "shared/chassis/src/clikopro_chassis/config.py"
 SERVICE_PORT = 8000
 GATEWAY_PORT = 8080
@@ -866,7 +868,7 @@ def check_pins(deployment: Deployment) -> Iterator[str]:
         if line.strip() and not line.lstrip().startswith("#")
     }
     ours = {}
-    for pyproject in ["shared/contracts/pyproject.toml", "shared/chassis/pyproject.toml"] + [
+    for pyproject in [f"{shared}/pyproject.toml" for shared in SHARED_PROJECTS] + [
         f"{p.path}/pyproject.toml" for p in deployment.projects
     ]:
         project = tomllib.loads(deployment.text(pyproject) or "[project]\nname = 'missing'")["project"]
@@ -943,7 +945,7 @@ def check_dockerignore(deployment: Deployment) -> Iterator[str]:
         if not dockerignored(patterns, junk):
             yield f".dockerignore should exclude {junk}"
     needed = ["constraints.txt"]
-    for project_dir in ["shared/contracts", "shared/chassis", *(p.path for p in deployment.projects)]:
+    for project_dir in [*SHARED_PROJECTS, *(p.path for p in deployment.projects)]:
         base = deployment.root / project_dir
         needed.append(f"{project_dir}/pyproject.toml")
         needed += [

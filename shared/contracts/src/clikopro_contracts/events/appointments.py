@@ -4,7 +4,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from clikopro_contracts.events.trust_safety import masked_contacts
+from clikopro_contracts.events.trust_safety import CONTACT_KINDS, masked_contacts
 from clikopro_contracts.fields import Id, UtcDateTime, doc
 from clikopro_contracts.registry import register
 
@@ -69,3 +69,11 @@ class AppointmentCancelled(_Appointment):
         metadata=doc("Stated reason, if any."),
     )
     cancelled_at = UtcDateTime(required=True, metadata=doc("When it was cancelled."))
+
+
+@register("AppointmentRequested", 2, producer=PRODUCER)
+class AppointmentRequestedV2(AppointmentRequested):
+    """A client asked a professional for a slot, which the professional must accept or decline (v2: every
+    kind of masked contact)."""
+
+    masked_contacts = masked_contacts(CONTACT_KINDS)

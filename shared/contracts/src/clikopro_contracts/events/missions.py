@@ -5,7 +5,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from clikopro_contracts.events.identity import POSTCODE, TRADE
-from clikopro_contracts.events.trust_safety import masked_contacts
+from clikopro_contracts.events.trust_safety import CONTACT_KINDS, masked_contacts
 from clikopro_contracts.fields import Cents, Currency, Id, Nested, StrictBoolean, UtcDateTime, doc
 from clikopro_contracts.registry import register
 
@@ -245,3 +245,18 @@ class MissionCancelled(Schema):
         metadata=doc("Stated reason, if any."),
     )
     cancelled_at = UtcDateTime(required=True, metadata=doc("When it was cancelled."))
+
+
+@register("MissionPublished", 2, producer=PRODUCER)
+class MissionPublishedV2(MissionPublished):
+    """A client published a mission that professionals can browse (v2: every kind of masked contact)."""
+
+    masked_contacts = masked_contacts(CONTACT_KINDS)
+
+
+@register("ProposalSubmitted", 2, producer=PRODUCER)
+class ProposalSubmittedV2(ProposalSubmitted):
+    """A professional submitted a proposal on a published mission, which counts towards their monthly quota
+    (v2: every kind of masked contact)."""
+
+    masked_contacts = masked_contacts(CONTACT_KINDS)

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from clikopro_contracts.events.trust_safety import masked_contacts
+from clikopro_contracts.events.trust_safety import CONTACT_KINDS, masked_contacts
 from clikopro_contracts.fields import Id, StrictFloat, UtcDateTime, doc
 from clikopro_contracts.registry import register
 
@@ -75,3 +75,11 @@ class ReputationUpdated(Schema):
         metadata=doc("Visibility score (0 to 100) used to rank the directory, per the published criteria."),
     )
     computed_at = UtcDateTime(required=True, metadata=doc("When it was computed; later wins."))
+
+
+@register("ReviewPublished", 2, producer=PRODUCER)
+class ReviewPublishedV2(ReviewPublished):
+    """A client rated the professional of a completed mission, once, and the review is public (v2: every
+    kind of masked contact)."""
+
+    masked_contacts = masked_contacts(CONTACT_KINDS)

@@ -8,17 +8,24 @@ from clikopro_contracts.fields import Cents, Currency, Id, UtcDateTime, doc
 from clikopro_contracts.registry import register
 
 PRODUCER = "trust-safety"
-CONTACT_KINDS = ("phone", "email", "iban", "link")
+#: The kinds of contact details v1 events name.
+CONTACT_KINDS_V1 = ("phone", "email", "iban", "link")
+#: Every kind the contact-detail detector finds (v2 events): v1's, plus social handles and
+#: messengers, and invitations to pay or deal off the platform.
+CONTACT_KINDS = (*CONTACT_KINDS_V1, "social", "offplatform_payment")
 INCIDENT_OUTCOMES = ("release", "refund", "partial_refund", "dismiss")
 PARTIES = ("client", "pro")
 SOURCES = ("mission", "proposal", "appointment", "review")
 SLUG = validate.Regexp(r"^[a-z][a-z0-9_]*$", error="Not a code (lowercase, digits, underscores).")
 
 
-def masked_contacts() -> fields.List:
-    """The field every event with user-written free text carries, for anti-circumvention (R19)."""
+def masked_contacts(kinds: tuple[str, ...] = CONTACT_KINDS_V1) -> fields.List:
+    """The field every event with user-written free text carries, for anti-circumvention (R19).
+
+    v1 events name the four kinds of ``CONTACT_KINDS_V1``; v2 events all of ``CONTACT_KINDS``
+    (a consumer of v1 refuses a kind it does not know, so the enum grows by a new version)."""
     return fields.List(
-        fields.String(validate=validate.OneOf(CONTACT_KINDS)),
+        fields.String(validate=validate.OneOf(kinds)),
         load_default=list,
         metadata=doc(
             "Kinds of contact details the producer detected and masked in the free text "
@@ -148,7 +155,7 @@ class CircumventionDetected(Schema):
     source_id = Id(required=True, metadata=doc("Id of that mission, proposal, appointment or review."))
     mission_id = Id(required=True, allow_none=True, metadata=doc("The mission involved, if any."))
     contact_kinds = fields.List(
-        fields.String(validate=validate.OneOf(CONTACT_KINDS)),
+        fields.String(validate=validate.OneOf(CONTACT_KINDS_V1)),
         required=True,
         validate=validate.Length(min=1),
         metadata=doc("Kinds of contact details found (one entry per occurrence)."),
@@ -160,3 +167,16 @@ class CircumventionDetected(Schema):
         metadata=doc("The user's attempts over the rolling window, this one included."),
     )
     detected_at = UtcDateTime(required=True, metadata=doc("When it was detected."))
+
+
+@register("CircumventionDetected", 2, producer=PRODUCER)
+class CircumventionDetectedV2(CircumventionDetected):
+    """A user tried to pass contact details or to deal off the platform in free text before contact was
+    allowed, which repeated leads to suspension (v2: social handles and off-platform payment too)."""
+
+    contact_kinds = fields.List(
+        fields.String(validate=validate.OneOf(CONTACT_KINDS)),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata=doc("Kinds of contact details found (one entry per occurrence)."),
+    )
