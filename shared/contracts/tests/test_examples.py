@@ -162,7 +162,7 @@ def test_typed_values_from_load_data_are_accepted_by_make_event(type_, version):
     typed = load_data(parse_event(message))
     ids = [value for value in typed.values() if isinstance(value, uuid.UUID)]
     assert ids, "every payload names at least one entity by its UUID"
-    rebuilt = make_event(type_, typed, correlation_id="c", producer=message["producer"])
+    rebuilt = make_event(type_, typed, correlation_id="c", producer=message["producer"], version=version)
     assert rebuilt.data == message["data"]
 
 

@@ -197,3 +197,38 @@ class PayoutsUnfrozen(_Freeze):
     """A payout freeze was lifted, after the incident's resolution or the account's reinstatement."""
 
     unfrozen_at = UtcDateTime(required=True, metadata=doc("When the freeze was lifted."))
+
+
+@register("PaymentDisputed", 1, producer=PRODUCER)
+class PaymentDisputed(Schema):
+    """The client disputed the mission's card payment at their bank (a chargeback), so what is still
+    held is frozen and an incident is opened for the mission."""
+
+    payment_id = Id(required=True, metadata=doc("The mission's payment."))
+    mission_id = Id(required=True, metadata=doc("The mission."))
+    client_id = Id(required=True, metadata=doc("The client who paid."))
+    pro_id = Id(required=True, metadata=doc("The mission's professional."))
+    dispute_id = _stripe_id("dp", "The dispute")
+    amount_cents = Cents(required=True, metadata=doc("Disputed amount in cents."))
+    currency = Currency(metadata=doc("Currency of the amounts."))
+    reason = fields.String(
+        required=True, validate=validate.Length(min=1, max=100), metadata=doc("Stripe's dispute reason code.")
+    )
+    disputed_at = UtcDateTime(required=True, metadata=doc("When Stripe reported it."))
+
+
+@register("PaymentDisputeClosed", 1, producer=PRODUCER)
+class PaymentDisputeClosed(Schema):
+    """A card dispute was closed, won (the money stays) or lost (the bank took it back, booked as the
+    platform's loss with a claim on the professional for what was already released)."""
+
+    payment_id = Id(required=True, metadata=doc("The mission's payment."))
+    mission_id = Id(required=True, metadata=doc("The mission."))
+    dispute_id = _stripe_id("dp", "The dispute")
+    status = fields.String(required=True, validate=validate.OneOf(("won", "lost")), metadata=doc("Outcome."))
+    amount_cents = Cents(required=True, metadata=doc("Amount the bank took back (0 when won)."))
+    platform_loss_cents = Cents(
+        required=True, metadata=doc("Part of it already released to the pro: the platform's loss and claim.")
+    )
+    currency = Currency(metadata=doc("Currency of the amounts."))
+    closed_at = UtcDateTime(required=True, metadata=doc("When Stripe closed it."))

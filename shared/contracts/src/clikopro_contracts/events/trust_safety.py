@@ -15,6 +15,9 @@ CONTACT_KINDS_V1 = ("phone", "email", "iban", "link")
 CONTACT_KINDS = (*CONTACT_KINDS_V1, "social", "offplatform_payment")
 INCIDENT_OUTCOMES = ("release", "refund", "partial_refund", "dismiss")
 PARTIES = ("client", "pro")
+#: Who opens an incident from v2: a party, or the platform itself (a card dispute at Stripe).
+OPENERS = (*PARTIES, "system")
+INCIDENT_CATEGORIES = ("not_delivered", "poor_quality", "late", "damage", "payment", "behaviour", "other")
 SOURCES = ("mission", "proposal", "appointment", "review")
 SLUG = validate.Regexp(r"^[a-z][a-z0-9_]*$", error="Not a code (lowercase, digits, underscores).")
 
@@ -180,3 +183,79 @@ class CircumventionDetectedV2(CircumventionDetected):
         validate=validate.Length(min=1),
         metadata=doc("Kinds of contact details found (one entry per occurrence)."),
     )
+
+
+def _task_scope(description: str) -> fields.List:
+    return fields.List(Id(), required=True, metadata=doc(description))
+
+
+@register("IncidentOpened", 2, producer=PRODUCER)
+class IncidentOpenedV2(Schema):
+    """A party, or the platform on a card dispute, declared an incident on a mission, so the mission's
+    pending payouts must be frozen (v2: the `system` opener, the category list, the tasks concerned)."""
+
+    incident_id = Id(required=True, metadata=doc("The incident."))
+    mission_id = Id(required=True, metadata=doc("The mission."))
+    client_id = Id(required=True, metadata=doc("The mission's client."))
+    pro_id = Id(required=True, metadata=doc("The mission's professional."))
+    opened_by = Id(
+        required=True, allow_none=True, metadata=doc("The user who declared it; null for `system`.")
+    )
+    opened_by_role = fields.String(
+        required=True, validate=validate.OneOf(OPENERS), metadata=doc("`client`, `pro` or `system`.")
+    )
+    category = fields.String(
+        required=True, validate=validate.OneOf(INCIDENT_CATEGORIES), metadata=doc("Category code.")
+    )
+    task_ids = _task_scope("Tasks concerned; empty: every task of the mission not yet released.")
+    dispute_id = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(r"^dp_[A-Za-z0-9]+$"),
+        metadata=doc("The Stripe dispute that opened it (`system` opener), else null."),
+    )
+    answer_due_at = UtcDateTime(required=True, metadata=doc("When the other party's answer is due."))
+    opened_at = UtcDateTime(required=True, metadata=doc("When it was declared."))
+
+    @validates_schema
+    def _check_opener(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if (data["opened_by_role"] == "system") != (data["opened_by"] is None):
+            raise ValidationError("opened_by is null exactly when the opener is `system`.", "opened_by")
+
+
+@register("IncidentResolved", 2, producer=PRODUCER)
+class IncidentResolvedV2(Schema):
+    """A moderator resolved an incident by releasing, refunding in full or in part, or dismissing, for the
+    tasks in its scope (v2: the task scope and the stated reason)."""
+
+    incident_id = Id(required=True, metadata=doc("The incident."))
+    mission_id = Id(required=True, metadata=doc("The mission."))
+    client_id = Id(required=True, metadata=doc("The mission's client."))
+    pro_id = Id(required=True, metadata=doc("The mission's professional."))
+    outcome = fields.String(
+        required=True,
+        validate=validate.OneOf(INCIDENT_OUTCOMES),
+        metadata=doc(
+            "`release` (pay the validated tasks of the scope now), `refund` (return what is still held for "
+            "the scope's tasks and cancel them), `partial_refund` (return refund_amount_cents, taken from "
+            "the last task of the scope first; the rest is paid on validation) or `dismiss` (nothing moves, "
+            "the freeze is lifted)."
+        ),
+    )
+    task_ids = _task_scope(
+        "The tasks the outcome acts on (the resolution's, else the incident's); empty: every task of the "
+        "mission not yet released."
+    )
+    refund_amount_cents = Cents(
+        required=True,
+        allow_none=True,
+        metadata=doc("Amount to refund, in cents, for `partial_refund` only; null otherwise."),
+    )
+    currency = Currency(metadata=doc("Currency of the amounts."))
+    reason = fields.String(
+        required=True, validate=validate.Length(min=1, max=4000), metadata=doc("The stated reason.")
+    )
+    moderator_id = Id(required=True, metadata=doc("The moderator who decided."))
+    resolved_at = UtcDateTime(required=True, metadata=doc("When it was resolved."))
+
+    _check_amount = IncidentResolved._check_amount
