@@ -89,7 +89,7 @@ OFFPLATFORM_PAYMENT = re.compile(
         for p in (
             rf"en{_ANY}(?:argent{_ANY})?(?:liquide|especes?|cash|main{_ANY}propre)",
             r"cash",
-            rf"(?:du|les|des){_ANY}(?:liquide|especes?)(?!{_ANY}(?:de|d|vaisselle|pour|protegees?|vegetales?))",
+            rf"(?:du|le|les|des){_ANY}(?:liquide|especes?)(?!{_ANY}(?:de|d|vaisselle|pour|protegees?|vegetales?))",
             rf"de{_ANY}la{_ANY}main{_ANY}a{_ANY}la{_ANY}main",
             rf"(?:payez|payer|paye|payes|payons|reglez|regler|regle|reglons|reglement|paiement|versez|verser)"
             rf"(?:{_ANY}(?:moi|me|nous|vous|le|la|les|tout|ca))?{_ANY}directement"
