@@ -1,4 +1,5 @@
-"""The detector runs on every stored text: linear time, no catastrophic backtracking."""
+"""The detector runs on every stored text: linear time, no catastrophic backtracking. Timed in CPU
+time (process_time): the machine running the tests may be loaded."""
 
 import time
 
@@ -28,18 +29,18 @@ HOSTILE = [
 
 @pytest.mark.parametrize("text", HOSTILE, ids=lambda t: repr(t[:12]))
 def test_a_long_hostile_input_is_scanned_quickly(text):
-    started = time.perf_counter()
+    started = time.process_time()
     scan(text)
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
 
 
 def test_time_grows_linearly_with_the_length():
     unit = "Bonjour, 1 200 € le 06/12 à 14h30, appelez le 06 12 34 56 78 ou paul arobase gmail point com. "
 
     def timed(n: int) -> float:
-        started = time.perf_counter()
+        started = time.process_time()
         scan(unit * n)
-        return time.perf_counter() - started
+        return time.process_time() - started
 
     timed(50)
     small, large = min(timed(200) for _ in range(3)), min(timed(2000) for _ in range(3))

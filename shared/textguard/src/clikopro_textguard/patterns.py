@@ -88,18 +88,22 @@ OFFPLATFORM_PAYMENT = re.compile(
         rf"(?<![\w]){p}(?![\w])"
         for p in (
             rf"en{_ANY}(?:argent{_ANY})?(?:liquide|especes?|cash|main{_ANY}propre)",
-            r"cash",
+            rf"cash(?!{_ANY}(?:flow|back))",
             rf"(?:du|le|les|des){_ANY}(?:liquide|especes?)(?!{_ANY}(?:de|d|vaisselle|pour|protegees?|vegetales?))",
             rf"de{_ANY}la{_ANY}main{_ANY}a{_ANY}la{_ANY}main",
             rf"(?:payez|payer|paye|payes|payons|reglez|regler|regle|reglons|reglement|paiement|versez|verser)"
             rf"(?:{_ANY}(?:moi|me|nous|vous|le|la|les|tout|ca))?{_ANY}directement"
-            rf"(?:{_ANY}(?:a{_ANY}moi|de{_ANY}la{_ANY}main))?",
+            rf"(?!{_ANY}(?:via|par|sur|dans|avec){_ANY}(?:la{_ANY}plateforme|l{_ANY}?appli|clikopro|le{_ANY}site"
+            rf"|le{_ANY}paiement))(?:{_ANY}(?:a{_ANY}moi|de{_ANY}la{_ANY}main))?",
             rf"virements?{_ANY}(?:direct|directement|bancaire|sur{_ANY}mon{_ANY}compte|perso|personnel)",
             rf"par{_ANY}virement(?!{_ANY}(?:via|par|sur|de){_ANY}(?:la{_ANY}plateforme|l{_ANY}?appli|clikopro))",
             rf"sans{_ANY}passer{_ANY}par{_ANY}(?:la{_ANY}plateforme|le{_ANY}site|l{_ANY}?appli(?:cation)?"
             rf"|clikopro|le{_ANY}service|ici|eux|l{_ANY}?intermediaire|le{_ANY}paiement{_ANY}securise)",
-            rf"(?:hors|en{_ANY}dehors{_ANY}(?:de{_ANY}la|du|de))(?:{_ANY}la)?{_ANY}(?:plateforme|site"
+            rf"(?:hors|en{_ANY}dehors)(?:{_ANY}(?:de|du|d))?(?:{_ANY}(?:la|le|l))?{_ANY}(?:plateforme|site"
             rf"|appli(?:cation)?|clikopro)",
+            rf"sans{_ANY}(?:(?:la|le|l){_ANY}?(?:plateforme|site|appli(?:cation)?)|clikopro)",
+            rf"(?:passer|traiter|faire|voir|regler|payer|travailler|s{_ANY}?arranger)(?:{_ANY}(?:ca|tout))?"
+            rf"{_ANY}en{_ANY}direct",
             r"paypal|pay[ \t]pal|lydia|paylib|wero|revolut|sumeria|pumpkin|western[ \t]union|moneygram",
             rf"mandat{_ANY}cash|cesu|cheque{_ANY}emploi{_ANY}service",
             rf"(?:par|en){_ANY}cheques?",
