@@ -71,6 +71,19 @@ def test_email_addresses_plain_and_disguised(text):
 
 
 @pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("p a u l . m a r t i n @ g m a i l . c o m", "email"),
+        ("w w w . r e n o v - m a r t i n . f r", "link"),
+    ],
+)
+def test_an_address_spelt_one_character_at_a_time(text, kind):
+    result = scan(f"Mon contact : {text} merci")
+    assert result.kinds == [kind]
+    assert result.masked == f"Mon contact : {MASK} merci"
+
+
+@pytest.mark.parametrize(
     "text",
     ["FR76 3000 6000 0112 3456 7890 189", "FR7630006000011234567890189", "fr76-3000-6000-0112-3456-7890-189"],
 )

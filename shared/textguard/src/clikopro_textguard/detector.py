@@ -54,6 +54,7 @@ def _candidates(folded: str) -> Iterable[tuple[str, int, int]]:
         yield "email", m.start(), m.end()
     for m in patterns.LINK.finditer(folded):
         yield "link", m.start(), m.end()
+    yield from patterns.spaced_out(folded)
     for start, end in find_phones(tokens(folded)):
         yield "phone", start, end
     for m in patterns.SOCIAL.finditer(folded):

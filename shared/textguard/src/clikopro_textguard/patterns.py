@@ -66,6 +66,20 @@ LINK = re.compile(
     rf"(?:{_SP}(?:point|dot|\.){_SP}|[ \t]?{_OPEN}[ \t]?(?:dot|point)[ \t]?{_CLOSE}[ \t]?){_BARE_TLD}"
 )
 
+#: Letters spaced out one by one (``p a u l @ g m a i l . c o m``): read again without the spaces.
+SPACED_OUT = re.compile(r"(?<!\S)(?:\S[ \t]){5,400}\S(?!\S)")
+
+
+def spaced_out(folded: str) -> Iterator[tuple[str, int, int]]:
+    """E-mail addresses and links written one character at a time, as (kind, start, end)."""
+    for run in SPACED_OUT.finditer(folded):
+        keep = [i for i in range(run.start(), run.end()) if not folded[i].isspace()]
+        collapsed = "".join(folded[i] for i in keep)
+        for kind, pattern in (("email", EMAIL), ("link", LINK)):
+            for m in pattern.finditer(collapsed):
+                yield kind, keep[m.start()], keep[m.end() - 1] + 1
+
+
 IBAN_CANDIDATE = re.compile(r"(?<![a-z0-9])[a-z]{2}[0-9]{2}(?:[ -]?[a-z0-9]){10,30}")
 
 _SOCIAL_NAMES = (
