@@ -122,7 +122,8 @@ def test_paiement_direct_shows_each_party_the_others_contact_details_from_accept
         assert contact_keys(api, who, mission["id"]) == {}
     assert "address" not in json.dumps(api.get(pro, "/api/v1/missions").json())
 
-    api.accept(client, proposal["id"])
+    accepted = api.accept(client, proposal["id"])
+    assert accepted["counterpart_contact"]["user_id"] == pro.user_id  # from the acceptance on
     address = {
         "street": "12 rue des Lilas",
         "postcode": "69003",
@@ -161,7 +162,7 @@ def test_secure_shows_contact_details_only_once_the_payment_is_secured(api: Api)
     mission = api.publish(client)  # no address given
     proposal = api.propose(pro, mission["id"], payment_mode="secure")
     accepted = api.accept(client, proposal["id"])
-    assert accepted["status"] == "awaiting_payment"
+    assert accepted["status"] == "awaiting_payment" and "counterpart_contact" not in accepted
     assert contact_keys(api, client, mission["id"]) == {} == contact_keys(api, pro, mission["id"])
 
     feed(

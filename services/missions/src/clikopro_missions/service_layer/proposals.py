@@ -27,7 +27,11 @@ from clikopro_missions.service_layer.common import (
     page,
     record_transition,
 )
-from clikopro_missions.service_layer.missions import TITLE_LENGTH, reject_live_proposals
+from clikopro_missions.service_layer.missions import (
+    TITLE_LENGTH,
+    contact_between_parties,
+    reject_live_proposals,
+)
 from clikopro_missions.service_layer.payments import apply_pending_payment
 from clikopro_missions.service_layer.unit_of_work import MissionsUnitOfWork
 from clikopro_missions.settings import MissionsSettings
@@ -282,7 +286,8 @@ def accept(uow: MissionsUnitOfWork, caller: Caller, proposal_id: uuid.UUID, *, n
             # PaymentSecured may have arrived first (events are not ordered across producers).
             changed = apply_pending_payment(uow, changed, at) or changed
         uow.commit()
-        return views.mission(changed, contract)
+        # Paiement Direct: the contract allows contact from now on, the client sees the pro's details.
+        return views.mission(changed, contract) | contact_between_parties(uow, changed, contract, CLIENT)
 
 
 def withdraw(
