@@ -17,6 +17,7 @@ BENCHMARKS: dict[str, str] = {
     "events_pipeline": "bench.events_pipeline",
     "missions": "bench.missions",
     "gateway": "bench.gateway",
+    "textguard": "bench.textguard",
 }
 
 

@@ -21,6 +21,7 @@ def test_a_client_publishes_a_mission_and_missionpublished_is_written_with_it(ap
     [event] = api.events()
     assert_like_example(event)
     assert event.type == "MissionPublished" and event.data["mission_id"] == mission["id"]
+    assert event.version == 2 and event.data["masked_contacts"] == []  # nothing to mask in this one
     assert event.data["published_at"] == mission["published_at"] == "2026-03-10T09:00:00Z"
     assert event.correlation_id == response.headers["x-request-id"]
 

@@ -8,6 +8,6 @@ stores ``result.masked``; its events carry ``result.kinds`` as ``masked_contacts
 happens to the author (strikes, sanctions) is trust-safety's policy, not this package's.
 """
 
-from clikopro_textguard.detector import KINDS, Finding, Scan, scan
+from clikopro_textguard.detector import KINDS, MASK, Finding, Scan, scan
 
-__all__ = ["KINDS", "Finding", "Scan", "scan"]
+__all__ = ["KINDS", "MASK", "Finding", "Scan", "scan"]

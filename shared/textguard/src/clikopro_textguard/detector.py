@@ -1,13 +1,22 @@
-"""Finds contact details in text and masks them.
+"""Finds contact details in French text and masks them.
 
-This first version knows plain phone numbers and e-mail addresses; the full detector
-(disguises, IBANs, links, social handles, off-platform payment) replaces the rules, not the API.
+The rules run on a folded copy of the text (lower case, accents and compatibility forms removed,
+see :mod:`clikopro_textguard.normalise`) that keeps, for each character, its index in the original:
+findings are spans of the original text, so the masked text keeps everything else as written.
+
+Kinds, in the order they claim text (a span already claimed by an earlier kind is not reported
+again): ``iban``, ``email``, ``link``, ``phone``, ``social``, ``offplatform_payment``.
 """
 
 from __future__ import annotations
 
-import re
+import bisect
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from clikopro_textguard import patterns
+from clikopro_textguard.normalise import fold, tokens
+from clikopro_textguard.phones import find_phones
 
 #: Finding kinds, as events name them (clikopro_contracts CONTACT_KINDS).
 KINDS = ("phone", "email", "iban", "link", "social", "offplatform_payment")
@@ -38,22 +47,47 @@ class Scan:
         return not self.findings
 
 
-_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("email", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
-    ("phone", re.compile(r"(?<!\d)(?:\+33|0033|0)\s*[1-9](?:[\s.-]*\d{2}){4}(?!\d)")),
-)
+def _candidates(folded: str) -> Iterable[tuple[str, int, int]]:
+    for start, end in patterns.ibans(folded):
+        yield "iban", start, end
+    for m in patterns.EMAIL.finditer(folded):
+        yield "email", m.start(), m.end()
+    for m in patterns.LINK.finditer(folded):
+        yield "link", m.start(), m.end()
+    yield from patterns.spaced_out(folded)
+    for start, end in find_phones(tokens(folded)):
+        yield "phone", start, end
+    for m in patterns.SOCIAL.finditer(folded):
+        yield "social", m.start(), m.end()
+    for m in patterns.OFFPLATFORM_PAYMENT.finditer(folded):
+        yield "offplatform_payment", m.start(), m.end()
+
+
+def _trim_link(text: str, start: int, end: int) -> int:
+    """A link written at the end of a sentence does not take its full stop or closing bracket."""
+    while end > start + 1 and text[end - 1] in ".,;:!?)]»\"'":
+        end -= 1
+    return end
 
 
 def scan(text: str) -> Scan:
-    spans: list[Finding] = []
-    for kind, pattern in _RULES:
-        for match in pattern.finditer(text):
-            if not any(f.start < match.end() and match.start() < f.end for f in spans):
-                spans.append(Finding(kind, match.start(), match.end()))
-    spans.sort(key=lambda f: f.start)
+    folded = fold(text)
+    # Claimed spans never overlap, so sorted by start they are sorted by end too.
+    starts: list[int] = []
+    claimed: list[Finding] = []
+    for kind, fstart, fend in _candidates(folded.text):
+        start, end = folded.span(fstart, fend)
+        if kind == "link":
+            end = _trim_link(text, start, end)
+        at = bisect.bisect_left(starts, start)
+        overlaps = (at > 0 and claimed[at - 1].end > start) or (at < len(claimed) and claimed[at].start < end)
+        if start >= end or overlaps:
+            continue
+        starts.insert(at, start)
+        claimed.insert(at, Finding(kind, start, end))
     masked, last = [], 0
-    for finding in spans:
+    for finding in claimed:
         masked += [text[last : finding.start], MASK]
         last = finding.end
     masked.append(text[last:])
-    return Scan(text=text, masked="".join(masked), findings=tuple(spans))
+    return Scan(text=text, masked="".join(masked), findings=tuple(claimed))

@@ -35,6 +35,19 @@ members = Table(
     Column("registered_at", UtcDateTime, nullable=False),
 )
 
+#: Projection of identity's contact details (UserRegistered, then ContactDetailsChanged; the newest
+#: ``changed_at`` wins). Shown only to the other party of a contract, once contact is allowed (R19).
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("user_id", Uuid, primary_key=True),
+    Column("first_name", String(100), nullable=False),
+    Column("last_name", String(100), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("phone", String(32), nullable=True),
+    Column("changed_at", UtcDateTime, nullable=False),
+)
+
 #: Browsing shows published missions whose client is not suspended: every browse index is partial on it.
 BROWSABLE = "status = 'published' AND hidden = false"
 
@@ -82,6 +95,17 @@ missions = Table(
     Index("ix_missions_client", "client_id", "published_at", "id"),
     Index("ix_missions_pro", "pro_id", "published_at", "id"),
     Index("ix_missions_status", "status", "published_at", "id"),
+)
+
+#: Where the work is done, given by the client at publication: private, apart from the public mission row,
+#: shown only to the contracted pro (and the client) once contact is allowed.
+mission_addresses = Table(
+    "mission_addresses",
+    metadata,
+    Column("mission_id", Uuid, ForeignKey("missions.id"), primary_key=True),
+    Column("street", String(200), nullable=False),
+    Column("city", String(100), nullable=False),
+    Column("details", String(500), nullable=True),
 )
 
 #: Every state change of a mission, a proposal or a task: who, when, from, to (audit, disputes).

@@ -19,9 +19,11 @@ from clikopro_chassis.db import upsert_insert
 from clikopro_missions.adapters.orm import (
     BROWSABLE,
     account_states,
+    contacts,
     contracts,
     invoices,
     members,
+    mission_addresses,
     missions,
     payment_notices,
     pro_plans,
@@ -51,6 +53,35 @@ class MemberRepository(_Repository):
 
     def role_of(self, user_id: uuid.UUID) -> str | None:
         return self.session.execute(select(members.c.role).where(members.c.user_id == user_id)).scalar()
+
+
+class ContactRepository(_Repository):
+    def record(self, values: Mapping[str, Any]) -> bool:
+        """Keep the newest contact details of a user; returns False if later ones are already known."""
+        statement = upsert_insert(self.session, contacts).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["user_id"],
+            set_={k: v for k, v in values.items() if k != "user_id"},
+            where=contacts.c.changed_at <= statement.excluded.changed_at,
+        ).returning(contacts.c.user_id)
+        return self.session.execute(statement).first() is not None
+
+    def get(self, user_id: uuid.UUID) -> RowMapping | None:
+        return self.session.execute(select(contacts).where(contacts.c.user_id == user_id)).mappings().first()
+
+
+class AddressRepository(_Repository):
+    def add(self, values: Mapping[str, Any]) -> None:
+        self.session.execute(mission_addresses.insert().values(**values))
+
+    def get(self, mission_id: uuid.UUID) -> RowMapping | None:
+        return (
+            self.session.execute(
+                select(mission_addresses).where(mission_addresses.c.mission_id == mission_id)
+            )
+            .mappings()
+            .first()
+        )
 
 
 class MissionRepository(_Repository):

@@ -12,7 +12,7 @@ from clikopro_chassis.web.app import services
 from clikopro_chassis.web.idempotency import idempotent
 from clikopro_chassis.web.responses import created, ok
 from clikopro_missions.api.common import caller
-from clikopro_missions.domain.missions import MissionDraft
+from clikopro_missions.domain.missions import InterventionAddress, MissionDraft
 from clikopro_missions.service_layer import missions
 
 
@@ -20,6 +20,7 @@ from clikopro_missions.service_layer import missions
 def create_mission(body: dict[str, Any]) -> flask.Response:
     svc = services()
     wished = body.get("wished_start")
+    address = body.get("address")
     draft = MissionDraft(
         title=body["title"],
         description=body["description"],
@@ -27,6 +28,9 @@ def create_mission(body: dict[str, Any]) -> flask.Response:
         postcode=body["postcode"],
         budget_cents=body.get("budget_cents"),
         wished_start=dt.date.fromisoformat(wished) if wished else None,
+        address=InterventionAddress(address["street"], address["city"], address.get("details"))
+        if address
+        else None,
     )
     mission = missions.publish(svc.uow(), caller(), draft, now=svc.now)
     return created(mission, location=f"/api/v1/missions/{mission['id']}")

@@ -10,6 +10,16 @@ from clikopro_missions.domain.places import postcode_problem
 
 
 @dataclass(frozen=True)
+class InterventionAddress:
+    """Where the work is done (the mission's postcode completes it). Private: only the contracted parties
+    read it, once contact is allowed (see domain.contact)."""
+
+    street: str
+    city: str
+    details: str | None = None  # floor, door code, access
+
+
+@dataclass(frozen=True)
 class MissionDraft:
     title: str
     description: str
@@ -17,6 +27,7 @@ class MissionDraft:
     postcode: str
     budget_cents: int | None
     wished_start: dt.date | None
+    address: InterventionAddress | None = None
 
 
 def check_draft(draft: MissionDraft, *, today: dt.date) -> None:
@@ -32,5 +43,10 @@ def check_draft(draft: MissionDraft, *, today: dt.date) -> None:
         errors.append(field_error("budget_cents", "must be a non-negative integer of cents"))
     if draft.wished_start is not None and draft.wished_start < today:
         errors.append(field_error("wished_start", f"must not be in the past (today is {today})"))
+    if draft.address is not None:
+        if not draft.address.street.strip():
+            errors.append(field_error("address.street", "must not be blank"))
+        if not draft.address.city.strip():
+            errors.append(field_error("address.city", "must not be blank"))
     if errors:
         raise ValidationFailed("The mission is not valid.", errors=errors)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from clikopro_chassis.bus.consumer import Handler
 from clikopro_contracts import Event, load_data
@@ -14,13 +15,34 @@ log = logging.getLogger(__name__)
 
 
 def record_member(event: Event, uow: MissionsUnitOfWork) -> None:
-    """Keep the local copy of who is a client and who is a pro."""
+    """Keep the local copy of who is a client and who is a pro, and their contact details."""
     data = load_data(event)
     uow.members.upsert(
         user_id=data["user_id"],
         role=data["role"],
         display_name=f"{data['first_name']} {data['last_name'][:1]}.",
         registered_at=data["registered_at"],
+    )
+    _record_contact(uow, data, changed_at=data["registered_at"])
+
+
+def contact_details_changed(event: Event, uow: MissionsUnitOfWork) -> None:
+    """The full current set of a user's contact details; an older copy than the one held is ignored."""
+    data = load_data(event)
+    if not _record_contact(uow, data, changed_at=data["changed_at"]):
+        log.info("%s %s is older than the contact details we hold", event.type, event.id)
+
+
+def _record_contact(uow: MissionsUnitOfWork, data: Any, *, changed_at: dt.datetime) -> bool:
+    return uow.contacts.record(
+        {
+            "user_id": data["user_id"],
+            "first_name": data["first_name"],
+            "last_name": data["last_name"],
+            "email": data["email"],
+            "phone": data.get("phone"),
+            "changed_at": changed_at,
+        }
     )
 
 
@@ -88,6 +110,7 @@ def _set_hidden(uow: MissionsUnitOfWork, user_id, hidden: bool, at: dt.datetime)
 
 HANDLERS: dict[str, Handler] = {
     "UserRegistered": record_member,
+    "ContactDetailsChanged": contact_details_changed,
     "SubscriptionActivated": record_plan,
     "SubscriptionRenewed": record_plan,
     "SubscriptionCancelled": record_plan,

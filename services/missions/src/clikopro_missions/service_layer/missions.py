@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from clikopro_chassis.errors import Conflict, NotFound, ValidationFailed, field_error
+from clikopro_missions.domain.contact import contact_allowed, guard
 from clikopro_missions.domain.lifecycle import CLIENT, MISSION, NEW, OTHER, PRO, PROPOSAL, STAFF, SYSTEM
 from clikopro_missions.domain.missions import MissionDraft, check_draft
 from clikopro_missions.domain.places import department_of
@@ -25,6 +26,8 @@ from clikopro_missions.service_layer.common import (
 from clikopro_missions.service_layer.unit_of_work import MissionsUnitOfWork
 
 Clock = Callable[[], dt.datetime]
+#: The title column's length (a mask may be longer than what it hides).
+TITLE_LENGTH = 200
 
 
 def publish(uow: MissionsUnitOfWork, caller: Caller, draft: MissionDraft, *, now: Clock) -> dict[str, Any]:
@@ -32,13 +35,16 @@ def publish(uow: MissionsUnitOfWork, caller: Caller, draft: MissionDraft, *, now
     actor = CLIENT if caller.role == "client" else OTHER
     status = MISSION.decide(NEW, "publish", actor, hint="Only a client publishes missions.")
     check_draft(draft, today=paris_today(at))
+    # R19: what the public reads is masked before it is stored; the event says what was masked.
+    title = guard(draft.title.strip(), max_length=TITLE_LENGTH)
+    description = guard(draft.description.strip())
     with uow:
         ensure_not_suspended(uow, caller)
         row = {
             "id": uuid.uuid4(),
             "client_id": caller.user_id,
-            "title": draft.title.strip(),
-            "description": draft.description.strip(),
+            "title": title.text,
+            "description": description.text,
             "trade": draft.trade,
             "postcode": draft.postcode,
             "department": department_of(draft.postcode),
@@ -53,6 +59,15 @@ def publish(uow: MissionsUnitOfWork, caller: Caller, draft: MissionDraft, *, now
             "version": 1,
         }
         uow.missions.add(row)
+        if draft.address is not None:
+            uow.addresses.add(
+                {
+                    "mission_id": row["id"],
+                    "street": draft.address.street.strip(),
+                    "city": draft.address.city.strip(),
+                    "details": (draft.address.details or "").strip() or None,
+                }
+            )
         record_transition(
             uow, mission_id=row["id"], entity="mission", entity_id=row["id"], command="publish",
             from_state=None, to_state=status, actor=actor, caller=caller, now=at,
@@ -69,7 +84,7 @@ def publish(uow: MissionsUnitOfWork, caller: Caller, draft: MissionDraft, *, now
                 "currency": "EUR",
                 "wished_start": row["wished_start"],
                 "published_at": at,
-                "masked_contacts": [],
+                "masked_contacts": title.kinds + description.kinds,
             },
         )
         uow.commit()
@@ -99,7 +114,24 @@ def get(uow: MissionsUnitOfWork, caller: Caller, mission_id: uuid.UUID) -> dict[
     with uow:
         mission, relation = visible_mission(uow, caller, mission_id)
         contract = uow.contracts.get(mission_id) if relation in {CLIENT, PRO, STAFF} else None
-        return views.mission(mission, contract)
+        body = views.mission(mission, contract)
+        if relation in {CLIENT, PRO} and contract is not None:
+            body |= contact_between_parties(uow, mission, contract, relation)
+        return body
+
+
+def contact_between_parties(
+    uow: MissionsUnitOfWork, mission: Mapping[str, Any], contract: Mapping[str, Any], relation: str
+) -> dict[str, Any]:
+    """The other party's contact details and the intervention address, for a party of a contract that
+    allows contact (domain.contact); nothing otherwise (the keys are then absent)."""
+    if not contact_allowed(status=mission["status"], payment_mode=contract["payment_mode"]):
+        return {}
+    other = contract["pro_id"] if relation == CLIENT else contract["client_id"]
+    return {
+        "counterpart_contact": views.contact(other, uow.contacts.get(other)),
+        "intervention_address": views.address(mission, uow.addresses.get(mission["id"])),
+    }
 
 
 def history(uow: MissionsUnitOfWork, caller: Caller, mission_id: uuid.UUID) -> list[dict[str, Any]]:

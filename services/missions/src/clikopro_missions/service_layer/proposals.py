@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from clikopro_chassis.errors import Conflict, NotFound
 from clikopro_contracts import format_time
+from clikopro_missions.domain.contact import guard
 from clikopro_missions.domain.lifecycle import CLIENT, MISSION, NEW, OTHER, PRO, PROPOSAL, STAFF, SYSTEM
 from clikopro_missions.domain.proposals import Terms, check_terms, positions
 from clikopro_missions.domain.quota import limit_for, month_of, paris_today
@@ -26,7 +27,11 @@ from clikopro_missions.service_layer.common import (
     page,
     record_transition,
 )
-from clikopro_missions.service_layer.missions import reject_live_proposals
+from clikopro_missions.service_layer.missions import (
+    TITLE_LENGTH,
+    contact_between_parties,
+    reject_live_proposals,
+)
 from clikopro_missions.service_layer.payments import apply_pending_payment
 from clikopro_missions.service_layer.unit_of_work import MissionsUnitOfWork
 from clikopro_missions.settings import MissionsSettings
@@ -48,6 +53,12 @@ def submit(
     status = PROPOSAL.decide(NEW, "submit", actor, hint="Only a professional submits proposals.")
     check_terms(terms, today=paris_today(at))
     assert caller.user_id is not None
+    # R19: no contract binds the pro and the client yet: the message and the task titles are masked.
+    message = guard(terms.message.strip())
+    titles = [
+        (position, t, guard(t.title.strip(), max_length=TITLE_LENGTH))
+        for position, t in positions(terms.tasks)
+    ]
     with uow:
         ensure_not_suspended(uow, caller)
         # FOR SHARE: an accept (which updates the row) cannot slip between this check and the insert.
@@ -82,7 +93,7 @@ def submit(
             "amount_cents": terms.amount_cents,
             "currency": "EUR",
             "payment_mode": terms.payment_mode,
-            "message": terms.message.strip(),
+            "message": message.text,
             "status": status,
             "hidden": False,
             "submitted_at": at,
@@ -91,11 +102,11 @@ def submit(
         planned = [
             {
                 "position": position,
-                "title": t.title.strip(),
+                "title": title.text,
                 "amount_cents": t.amount_cents,
                 "due_date": t.due_date,
             }
-            for position, t in positions(terms.tasks)
+            for position, t, title in titles
         ]
         try:
             uow.proposals.add(row, planned)
@@ -117,7 +128,7 @@ def submit(
                 "payment_mode": terms.payment_mode,
                 "task_count": len(planned),
                 "submitted_at": at,
-                "masked_contacts": [],
+                "masked_contacts": message.kinds + [k for _, _, title in titles for k in title.kinds],
             },
         )
         uow.commit()
@@ -275,7 +286,8 @@ def accept(uow: MissionsUnitOfWork, caller: Caller, proposal_id: uuid.UUID, *, n
             # PaymentSecured may have arrived first (events are not ordered across producers).
             changed = apply_pending_payment(uow, changed, at) or changed
         uow.commit()
-        return views.mission(changed, contract)
+        # Paiement Direct: the contract allows contact from now on, the client sees the pro's details.
+        return views.mission(changed, contract) | contact_between_parties(uow, changed, contract, CLIENT)
 
 
 def withdraw(

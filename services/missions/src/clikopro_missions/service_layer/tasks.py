@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from clikopro_chassis.errors import Conflict, NotFound
+from clikopro_missions.domain.contact import contact_allowed, guard
 from clikopro_missions.domain.lifecycle import CLIENT, MISSION, PRO, STAFF, SYSTEM, TASK
 from clikopro_missions.service_layer import views
 from clikopro_missions.service_layer.common import (
@@ -25,6 +26,8 @@ from clikopro_missions.settings import MissionsSettings
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
+#: The longest contest reason (the API's and TaskContested's limit).
+REASON_LENGTH = 2000
 
 
 def of_mission(uow: MissionsUnitOfWork, caller: Caller, mission_id: uuid.UUID) -> dict[str, Any]:
@@ -186,7 +189,16 @@ def contest(
         status = TASK.decide(task["status"], "contest", actor)
         _in_progress(mission)
         at = now()
-        reason = reason.strip()
+        # The contract allows contact; an invitation to pay outside a Secure mission is still masked.
+        contract = uow.contracts.get(mission_id)
+        mode = contract["payment_mode"] if contract else None
+        guarded = guard(
+            reason.strip(),
+            contact_allowed=contact_allowed(status=mission["status"], payment_mode=mode),
+            payment_mode=mode,
+            max_length=REASON_LENGTH,
+        )
+        reason = guarded.text
         changed = uow.tasks.change(task_id, task["version"], status=status, contest_reason=reason)
         if changed is None:
             raise Conflict("The task changed meanwhile.")
@@ -203,6 +215,7 @@ def contest(
                 "client_id": mission["client_id"],
                 "reason": reason,
                 "contested_at": at,
+                "masked_contacts": guarded.kinds,
             },
         )
         uow.commit()

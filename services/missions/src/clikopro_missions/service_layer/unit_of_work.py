@@ -5,6 +5,8 @@ from sqlalchemy.orm import Session
 from clikopro_chassis.unit_of_work import UnitOfWork
 from clikopro_missions.adapters.repositories import (
     AccountRepository,
+    AddressRepository,
+    ContactRepository,
     ContractRepository,
     InvoiceRepository,
     MemberRepository,
@@ -20,6 +22,8 @@ from clikopro_missions.adapters.repositories import (
 
 class MissionsUnitOfWork(UnitOfWork):
     members: MemberRepository
+    contacts: ContactRepository
+    addresses: AddressRepository
     missions: MissionRepository
     proposals: ProposalRepository
     contracts: ContractRepository
@@ -33,6 +37,8 @@ class MissionsUnitOfWork(UnitOfWork):
 
     def bind(self, session: Session) -> None:
         self.members = MemberRepository(session)
+        self.contacts = ContactRepository(session)
+        self.addresses = AddressRepository(session)
         self.missions = MissionRepository(session)
         self.proposals = ProposalRepository(session)
         self.contracts = ContractRepository(session)

@@ -37,6 +37,29 @@ def mission(row: Mapping[str, Any], contract: Mapping[str, Any] | None = None) -
     return body
 
 
+def contact(user_id: Any, row: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A party's contact details as identity last told us (``null`` fields if it has not yet)."""
+    return {
+        "user_id": user_id,
+        "first_name": row["first_name"] if row else None,
+        "last_name": row["last_name"] if row else None,
+        "email": row["email"] if row else None,
+        "phone": row["phone"] if row else None,
+    }
+
+
+def address(mission: Mapping[str, Any], row: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The intervention address, ``null`` if the client gave none at publication."""
+    if row is None:
+        return None
+    return {
+        "street": row["street"],
+        "postcode": mission["postcode"],
+        "city": row["city"],
+        "details": row["details"],
+    }
+
+
 def proposal(row: Mapping[str, Any], planned: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return {
         "id": row["id"],

@@ -260,3 +260,12 @@ class ProposalSubmittedV2(ProposalSubmitted):
     (v2: every kind of masked contact)."""
 
     masked_contacts = masked_contacts(CONTACT_KINDS)
+
+
+@register("TaskContested", 2, producer=PRODUCER)
+class TaskContestedV2(TaskContested):
+    """The client contested a submitted task with a reason, and the professional must submit it again (v2:
+    what was masked in the reason; after the contract that is only an invitation to pay outside a Secure
+    mission)."""
+
+    masked_contacts = masked_contacts(CONTACT_KINDS)
