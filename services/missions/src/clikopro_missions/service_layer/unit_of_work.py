@@ -6,6 +6,7 @@ from clikopro_chassis.unit_of_work import UnitOfWork
 from clikopro_missions.adapters.repositories import (
     AccountRepository,
     ContractRepository,
+    IncidentRepository,
     InvoiceRepository,
     MemberRepository,
     MissionRepository,
@@ -30,6 +31,9 @@ class MissionsUnitOfWork(UnitOfWork):
     payments: PaymentNoticeRepository
     invoices: InvoiceRepository
     transitions: TransitionRepository
+    incidents: IncidentRepository
+    #: Set by the bootstrap for the event handlers (a dismissed incident restarts this delay).
+    task_auto_validate_days: int = 14
 
     def bind(self, session: Session) -> None:
         self.members = MemberRepository(session)
@@ -43,3 +47,4 @@ class MissionsUnitOfWork(UnitOfWork):
         self.payments = PaymentNoticeRepository(session)
         self.invoices = InvoiceRepository(session)
         self.transitions = TransitionRepository(session)
+        self.incidents = IncidentRepository(session)
