@@ -62,7 +62,7 @@ def incident_resolved(event: Event, uow: MissionsUnitOfWork) -> None:
         )
         return
     moderator = Caller(data["moderator_id"], "moderator")
-    reason = f"incident {data['incident_id']}: {data['reason']}"
+    reason = f"incident {data['incident_id']}: {data.get('reason') or 'resolved'}"
     tasks = [t for t in uow.tasks.of_mission(mission["id"]) if covers({"task_ids": scope}, t)]
     at = data["resolved_at"]
     if data["outcome"] == "dismiss":
