@@ -196,7 +196,7 @@ def test_staff_cancel_a_contracted_mission_only_with_a_reason(api: Api) -> None:
 
 
 def test_v1_incident_events_cover_the_whole_mission(api: Api) -> None:
-    client, pro, mission, tasks = secure_in_progress(api)
+    client, pro, mission, _ = secure_in_progress(api)
     incident_id = str(uuid.uuid4())
     ids = {"incident_id": incident_id, "mission_id": mission["id"], "client_id": client.user_id}
     feed(api.services, "IncidentOpened", **ids, pro_id=pro.user_id)
