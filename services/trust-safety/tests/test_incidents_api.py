@@ -227,3 +227,30 @@ def test_a_message_needs_a_body(api: Api) -> None:
     assert_problem(api.post(mission.pro, path, {}), 400, "validation_error")
     response = api.post(mission.pro, path, files=[("attachments[]", ("p.png", png(), "image/png"))])
     assert response.status_code in (400, 422) and response.json()["code"] == "validation_error"
+
+
+def test_the_same_idempotency_key_declares_one_incident(api: Api) -> None:
+    mission = api.contracted()
+    headers = {"Idempotency-Key": "incident-1"}
+    first = api.open_raw(mission.client, mission, headers=headers)
+    again = api.open_raw(mission.client, mission, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    assert len(api.events("IncidentOpened")) == 1
+
+
+def test_staff_reading_an_attachment_is_on_the_record(api: Api) -> None:
+    mission = api.contracted()
+    incident = api.open(mission.client, mission)
+    message = api.post(
+        mission.client,
+        f"/api/v1/incidents/{incident['id']}/messages",
+        data={"body": "La facture."},
+        files=[("attachments[]", ("facture.pdf", PDF, "application/pdf"))],
+    ).json()
+    moderator = api.moderator()
+    assert api.get(moderator, message["attachments"][0]["download_path"]).content == PDF
+    audit = api.get(moderator, f"/api/v1/moderation/incidents/{incident['id']}/audit").json()["items"]
+    read = audit[-1]
+    assert read["action"] == "incident.attachment_read" and read["actor_id"] == moderator.user_id
+    assert read["details"]["attachment_id"] == message["attachments"][0]["id"]

@@ -183,7 +183,9 @@ class Api:
 
     # -- incidents
 
-    def open_raw(self, who: Person, mission: Mission | str, **changes: Any) -> httpx.Response:
+    def open_raw(
+        self, who: Person, mission: Mission | str, headers: dict[str, str] | None = None, **changes: Any
+    ) -> httpx.Response:
         mission_id = mission if isinstance(mission, str) else mission.id
         body = {
             "mission_id": mission_id,
@@ -191,7 +193,7 @@ class Api:
             "description": "Travail mal fait.",
             **changes,
         }
-        return self.post(who, "/api/v1/incidents", body)
+        return self.post(who, "/api/v1/incidents", body, headers=headers or {})
 
     def open(self, who: Person, mission: Mission, **changes: Any) -> dict[str, Any]:
         response = self.open_raw(who, mission, **changes)
