@@ -11,6 +11,7 @@ from clikopro_chassis.auth import Principal
 from clikopro_chassis.errors import MalformedBody, ValidationFailed
 from clikopro_gateway.access import is_public
 from clikopro_gateway.entitlements import EntitlementCache, Entitlements, Requirement, refusal, requirement
+from clikopro_gateway.routes import owner_of
 from clikopro_gateway.suspensions import SuspensionSet
 
 PRO = Principal(uuid.uuid4(), "pro")
@@ -178,3 +179,19 @@ def test_a_paid_copy_is_not_used_after_its_period_end() -> None:
     copy = Entitlements("pro", frozenset({"direct_payment"}), T, period_end=T + dt.timedelta(days=1))
     assert copy.usable(T, 0.0)
     assert not copy.usable(T + dt.timedelta(days=1, seconds=1), 0.0)
+
+
+@pytest.mark.parametrize(
+    ("path", "owner"),
+    [
+        ("/api/v1/incidents", "trust-safety"),
+        ("/api/v1/incidents/0b7e3c1a-9d2f-4e8a-b6c5-1f0e9d8c7b6a/messages", "trust-safety"),
+        ("/api/v1/moderation/incidents", "trust-safety"),
+        ("/api/v1/moderation/incidents/0b7e3c1a-9d2f-4e8a-b6c5-1f0e9d8c7b6a/resolve", "trust-safety"),
+        ("/api/v1/moderation/users/0b7e3c1a-9d2f-4e8a-b6c5-1f0e9d8c7b6a/suspend", "trust-safety"),
+        ("/api/v1/moderation", None),  # no catch-all: each moderation area names its owner
+        ("/api/v1/moderation/incidentsx", None),
+    ],
+)
+def test_moderation_is_routed_per_sub_path(path: str, owner: str | None) -> None:
+    assert owner_of(path) == owner

@@ -31,7 +31,12 @@ ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^/api/v1/(plans|subscriptions|entitlements)(/|$)"), "subscriptions"),
     (re.compile(r"^/api/v1/appointments(/|$)"), "appointments"),
     (re.compile(r"^/api/v1/(reviews|pros|ranking-criteria)(/|$)"), "reputation"),
-    (re.compile(r"^/api/v1/(incidents|moderation|document-requests)(/|$)"), "trust-safety"),
+    (re.compile(r"^/api/v1/(incidents|document-requests)(/|$)"), "trust-safety"),
+    # Moderation is routed per sub-path: each owner adds its own (reputation: `moderation/reviews`).
+    (
+        re.compile(r"^/api/v1/moderation/(incidents|appeals|strikes|document-requests|users)(/|$)"),
+        "trust-safety",
+    ),
 ]
 
 

@@ -36,6 +36,7 @@ MISSION_ALLOWED = {
     ("awaiting_payment", "secure_payment", SYSTEM): "in_progress",
     ("in_progress", "complete", CLIENT): "completed",
     ("in_progress", "complete", SYSTEM): "completed",
+    ("in_progress", "complete", STAFF): "completed",
     ("published", "cancel", CLIENT): "cancelled",
     ("published", "cancel", STAFF): "cancelled",
     ("contracted", "cancel", STAFF): "cancelled",
@@ -54,6 +55,11 @@ TASK_ALLOWED = {
     ("submitted", "validate", CLIENT): "validated",
     ("submitted", "auto_validate", SYSTEM): "validated",
     ("submitted", "contest", CLIENT): "contested",
+    ("pending", "cancel", STAFF): "cancelled",
+    ("submitted", "cancel", STAFF): "cancelled",
+    ("contested", "cancel", STAFF): "cancelled",
+    ("validated", "cancel", STAFF): "cancelled",
+    ("contested", "reopen", STAFF): "submitted",
 }
 
 
@@ -98,10 +104,14 @@ def test_terminal_states_have_no_way_out() -> None:
     terminals = [
         (MISSION, {"completed", "cancelled"}),
         (PROPOSAL, {"accepted", "rejected", "withdrawn"}),
-        (TASK, {"validated"}),
+        (TASK, {"cancelled"}),
     ]
     for machine, terminal in terminals:
         assert not [key for key in machine.table if key[0] in terminal]
+    # A validated task only leaves its state by a moderator's refund (an incident), never by a party.
+    assert {(c, r.to, r.actors) for (s, c), r in TASK.table.items() if s == "validated"} == {
+        ("cancel", "cancelled", frozenset({STAFF}))
+    }
 
 
 def test_the_callers_relation_to_a_mission() -> None:

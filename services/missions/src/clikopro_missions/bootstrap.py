@@ -31,11 +31,15 @@ class Services:
         if self.storage is None:
             self.storage = LocalDirectoryStorage(self.settings.invoice_directory)
 
+    def _configure(self, uow: MissionsUnitOfWork) -> MissionsUnitOfWork:
+        uow.task_auto_validate_days = self.settings.task_auto_validate_days
+        return uow
+
     def uow(self) -> MissionsUnitOfWork:
-        return MissionsUnitOfWork(self.database, producer=SERVICE)
+        return self._configure(MissionsUnitOfWork(self.database, producer=SERVICE))
 
     def joined_uow(self, session: Session) -> MissionsUnitOfWork:
-        return MissionsUnitOfWork.joined(self.database, producer=SERVICE, session=session)
+        return self._configure(MissionsUnitOfWork.joined(self.database, producer=SERVICE, session=session))
 
 
 def bootstrap(settings: MissionsSettings | None = None) -> Services:

@@ -201,6 +201,8 @@ tasks = Table(
     Column("auto_validated", Boolean, nullable=True),
     Column("contest_reason", Text, nullable=True),
     Column("submissions", Integer, nullable=False),
+    #: FundsReleased seen (payments): the task's money went to the pro; an incident's refund leaves it be.
+    Column("released_at", UtcDateTime, nullable=True),
     Column("version", Integer, nullable=False),
     Index("ix_tasks_mission", "mission_id", "position", unique=True),
     # The worker's job looks for submitted tasks by deadline.
@@ -278,4 +280,18 @@ invoices = Table(
     Column("sha256", String(64), nullable=False),
     Column("uploaded_at", UtcDateTime, nullable=False),
     Index("ix_invoices_mission", "mission_id", "uploaded_at"),
+)
+
+#: Projection of trust & safety's incidents: which are open on a mission and which tasks they cover
+#: (empty: every task not yet released). A resolution seen before its opening is kept resolved.
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("incident_id", Uuid, primary_key=True),
+    Column("mission_id", Uuid, nullable=False),
+    Column("task_ids", JSON, nullable=False),
+    Column("opened_at", UtcDateTime, nullable=True),
+    Column("resolved_at", UtcDateTime, nullable=True),
+    Column("outcome", String(20), nullable=True),
+    Index("ix_incidents_mission", "mission_id"),
 )

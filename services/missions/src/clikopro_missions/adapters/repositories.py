@@ -21,6 +21,7 @@ from clikopro_missions.adapters.orm import (
     account_states,
     contacts,
     contracts,
+    incidents,
     invoices,
     members,
     mission_addresses,
@@ -302,6 +303,18 @@ class TaskRepository(_Repository):
     def due_for_auto_validation(self, now: dt.datetime, *, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
         return self._submitted_in_progress(tasks.c.auto_validate_at <= now, limit)
 
+    def released(self, task_id: uuid.UUID, at: dt.datetime) -> RowMapping | None:
+        return (
+            self.session.execute(
+                update(tasks)
+                .where(tasks.c.id == task_id, tasks.c.released_at.is_(None))
+                .values(released_at=at)
+                .returning(tasks)
+            )
+            .mappings()
+            .first()
+        )
+
     def add_reminder(self, values: Mapping[str, Any]) -> bool:
         statement = (
             upsert_insert(self.session, task_reminders)
@@ -449,3 +462,54 @@ class TransitionRepository(_Repository):
 
     def count(self) -> int:
         return self.session.execute(select(func.count()).select_from(transitions)).scalar_one()
+
+
+class IncidentRepository(_Repository):
+    """Projection of trust & safety's incidents, order-proof: an opening seen after its resolution
+    stays resolved."""
+
+    def opened(
+        self, incident_id: uuid.UUID, mission_id: uuid.UUID, task_ids: Sequence[str], at: dt.datetime
+    ) -> None:
+        statement = upsert_insert(self.session, incidents).values(
+            incident_id=incident_id, mission_id=mission_id, task_ids=list(task_ids), opened_at=at
+        )
+        self.session.execute(
+            statement.on_conflict_do_update(index_elements=["incident_id"], set_={"opened_at": at})
+        )
+
+    def resolved(
+        self,
+        incident_id: uuid.UUID,
+        mission_id: uuid.UUID,
+        task_ids: Sequence[str],
+        outcome: str,
+        at: dt.datetime,
+    ) -> bool:
+        """Record the resolution; True the first time only (its effects are applied once)."""
+        statement = upsert_insert(self.session, incidents).values(
+            incident_id=incident_id, mission_id=mission_id, task_ids=list(task_ids), resolved_at=at,
+            outcome=outcome,
+        )  # fmt: skip
+        inserted = self.session.execute(
+            statement.on_conflict_do_nothing(index_elements=["incident_id"]).returning(
+                incidents.c.incident_id
+            )
+        ).first()
+        if inserted is not None:
+            return True
+        changed = self.session.execute(
+            update(incidents)
+            .where(incidents.c.incident_id == incident_id, incidents.c.resolved_at.is_(None))
+            .values(resolved_at=at, outcome=outcome)
+            .returning(incidents.c.incident_id)
+        ).first()
+        return changed is not None
+
+    def open_of_mission(self, mission_id: uuid.UUID) -> Sequence[RowMapping]:
+        query = select(incidents).where(
+            incidents.c.mission_id == mission_id,
+            incidents.c.opened_at.is_not(None),
+            incidents.c.resolved_at.is_(None),
+        )
+        return self.session.execute(query.order_by(incidents.c.opened_at)).mappings().all()

@@ -39,6 +39,7 @@ PAST_TENSE = {
     "await_payment": "set awaiting payment",
     "start": "started",
     "secure_payment": "paid",
+    "reopen": "reopened",
 }
 
 
@@ -55,7 +56,9 @@ MISSION = StateMachine(
         ("contracted", "start"): rule("in_progress", SYSTEM),
         ("awaiting_payment", "secure_payment"): rule("in_progress", SYSTEM),
         # Fired by the validation of the last task, by the client or by the delay.
-        ("in_progress", "complete"): rule("completed", CLIENT, SYSTEM),
+        # Fired by the validation of the last task, by the client or by the delay, or by an incident's
+        # refund that cancels the last tasks not validated.
+        ("in_progress", "complete"): rule("completed", CLIENT, SYSTEM, STAFF),
         ("published", "cancel"): rule("cancelled", CLIENT, STAFF),
         ("contracted", "cancel"): rule("cancelled", STAFF),
         ("awaiting_payment", "cancel"): rule("cancelled", STAFF),
@@ -84,6 +87,13 @@ TASK = StateMachine(
         ("submitted", "validate"): rule("validated", CLIENT),
         ("submitted", "auto_validate"): rule("validated", SYSTEM),
         ("submitted", "contest"): rule("contested", CLIENT),
+        # An incident's resolution (a moderator's decision): `refund` cancels the tasks it covers
+        # that were not paid yet; `dismiss` sends a contested task back to the client's decision.
+        ("pending", "cancel"): rule("cancelled", STAFF),
+        ("submitted", "cancel"): rule("cancelled", STAFF),
+        ("contested", "cancel"): rule("cancelled", STAFF),
+        ("validated", "cancel"): rule("cancelled", STAFF),
+        ("contested", "reopen"): rule("submitted", STAFF),
     },
 )
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from clikopro_chassis.bus.consumer import Handler
 from clikopro_contracts import Event, load_data
+from clikopro_missions.service_layer.incidents import funds_released, incident_opened, incident_resolved
 from clikopro_missions.service_layer.payments import apply_pending_payment
 from clikopro_missions.service_layer.unit_of_work import MissionsUnitOfWork
 
@@ -118,4 +119,7 @@ HANDLERS: dict[str, Handler] = {
     "PaymentSecured": payment_secured,
     "AccountSuspended": account_suspended,
     "AccountReinstated": account_reinstated,
+    "IncidentOpened": incident_opened,
+    "IncidentResolved": incident_resolved,
+    "FundsReleased": funds_released,
 }

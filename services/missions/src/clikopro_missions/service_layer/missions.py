@@ -113,8 +113,11 @@ def visible_mission(uow: MissionsUnitOfWork, caller: Caller, mission_id: uuid.UU
 def get(uow: MissionsUnitOfWork, caller: Caller, mission_id: uuid.UUID) -> dict[str, Any]:
     with uow:
         mission, relation = visible_mission(uow, caller, mission_id)
-        contract = uow.contracts.get(mission_id) if relation in {CLIENT, PRO, STAFF} else None
-        body = views.mission(mission, contract)
+        if relation not in {CLIENT, PRO, STAFF}:
+            return views.mission(mission)
+        contract = uow.contracts.get(mission_id)
+        open_ids = [i["incident_id"] for i in uow.incidents.open_of_mission(mission_id)]
+        body = views.mission(mission, contract, open_ids)
         if relation in {CLIENT, PRO} and contract is not None:
             body |= contact_between_parties(uow, mission, contract, relation)
         return body
@@ -201,6 +204,9 @@ def cancel(
             else None
         )
         status = MISSION.decide(mission["status"], "cancel", actor, hint=hint)
+        if actor == STAFF and not (reason or "").strip():
+            # A moderator's cancellation is on the record with its why (audit: who, when, what, why).
+            raise ValidationFailed(errors=[field_error("reason", "is required when staff cancel a mission")])
         at = now()
         changed = uow.missions.change(mission_id, mission["version"], status=status, updated_at=at)
         if changed is None:

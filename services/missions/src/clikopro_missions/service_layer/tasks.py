@@ -19,6 +19,7 @@ from clikopro_missions.service_layer.common import (
     ensure_not_suspended,
     record_transition,
 )
+from clikopro_missions.service_layer.incidents import covers, incident_ids_by_task
 from clikopro_missions.service_layer.missions import visible_mission
 from clikopro_missions.service_layer.unit_of_work import MissionsUnitOfWork
 from clikopro_missions.settings import MissionsSettings
@@ -35,7 +36,9 @@ def of_mission(uow: MissionsUnitOfWork, caller: Caller, mission_id: uuid.UUID) -
         _, relation = visible_mission(uow, caller, mission_id)
         if relation not in {CLIENT, PRO, STAFF}:
             raise NotFound("No such mission.")
-        return {"items": [views.task(t) for t in uow.tasks.of_mission(mission_id)], "next_cursor": None}
+        rows = uow.tasks.of_mission(mission_id)
+        covered = incident_ids_by_task(uow.incidents.open_of_mission(mission_id), rows)
+        return {"items": [views.task(t, covered[t["id"]]) for t in rows], "next_cursor": None}
 
 
 def _locked(uow: MissionsUnitOfWork, mission_id: uuid.UUID, task_id: uuid.UUID) -> tuple[Any, Any]:
@@ -151,7 +154,8 @@ def _validate(
             "validated_at": at,
         },
     )
-    if all(t["status"] == "validated" for t in uow.tasks.of_mission(mission_id)):
+    # Tasks an incident's refund cancelled are no longer part of the job.
+    if all(t["status"] in ("validated", "cancelled") for t in uow.tasks.of_mission(mission_id)):
         completed = MISSION.decide(mission["status"], "complete", actor)
         if uow.missions.change(mission_id, mission["version"], status=completed, updated_at=at) is None:
             raise Conflict("The mission changed meanwhile.")
@@ -304,6 +308,9 @@ def run_deadlines(
                 or mission["status"] != "in_progress"
                 or task["auto_validate_at"] > at
             ):
+                continue
+            if any(covers(i, task) for i in uow.incidents.open_of_mission(mission_id)):
+                # Under an open incident the delay does not decide: the moderator's resolution does.
                 continue
             _validate(uow, SYSTEM_CALLER, SYSTEM, mission, task, at, auto=True)
             uow.commit()

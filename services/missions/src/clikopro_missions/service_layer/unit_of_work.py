@@ -8,6 +8,7 @@ from clikopro_missions.adapters.repositories import (
     AddressRepository,
     ContactRepository,
     ContractRepository,
+    IncidentRepository,
     InvoiceRepository,
     MemberRepository,
     MissionRepository,
@@ -34,6 +35,9 @@ class MissionsUnitOfWork(UnitOfWork):
     payments: PaymentNoticeRepository
     invoices: InvoiceRepository
     transitions: TransitionRepository
+    incidents: IncidentRepository
+    #: Set by the bootstrap for the event handlers (a dismissed incident restarts this delay).
+    task_auto_validate_days: int = 14
 
     def bind(self, session: Session) -> None:
         self.members = MemberRepository(session)
@@ -49,3 +53,4 @@ class MissionsUnitOfWork(UnitOfWork):
         self.payments = PaymentNoticeRepository(session)
         self.invoices = InvoiceRepository(session)
         self.transitions = TransitionRepository(session)
+        self.incidents = IncidentRepository(session)

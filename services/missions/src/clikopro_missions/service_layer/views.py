@@ -6,7 +6,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 
-def mission(row: Mapping[str, Any], contract: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def mission(
+    row: Mapping[str, Any],
+    contract: Mapping[str, Any] | None = None,
+    open_incident_ids: Sequence[Any] | None = None,
+) -> dict[str, Any]:
     body = {
         "id": row["id"],
         "client_id": row["client_id"],
@@ -24,6 +28,8 @@ def mission(row: Mapping[str, Any], contract: Mapping[str, Any] | None = None) -
         "updated_at": row["updated_at"],
         "version": row["version"],
     }
+    if open_incident_ids is not None:
+        body["open_incident_ids"] = list(open_incident_ids)
     if contract is not None:
         body["contract"] = {
             "proposal_id": contract["proposal_id"],
@@ -84,7 +90,8 @@ def proposal(row: Mapping[str, Any], planned: Sequence[Mapping[str, Any]]) -> di
     }
 
 
-def task(row: Mapping[str, Any]) -> dict[str, Any]:
+def task(row: Mapping[str, Any], incident_ids: Sequence[Any] | None = None) -> dict[str, Any]:
+    """``incident_ids``: the open incidents that cover the task (a contested task with one is escalated)."""
     return {
         "id": row["id"],
         "mission_id": row["mission_id"],
@@ -101,6 +108,8 @@ def task(row: Mapping[str, Any]) -> dict[str, Any]:
         "auto_validated": row["auto_validated"],
         "contest_reason": row["contest_reason"],
         "submissions": row["submissions"],
+        "released_at": row["released_at"],
+        "incident_ids": list(incident_ids or []),
     }
 
 

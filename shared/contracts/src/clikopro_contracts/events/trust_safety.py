@@ -4,7 +4,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from clikopro_contracts.fields import Cents, Currency, Id, UtcDateTime, doc
+from clikopro_contracts.fields import Cents, Currency, Id, StrictBoolean, UtcDateTime, doc
 from clikopro_contracts.registry import register
 
 PRODUCER = "trust-safety"
@@ -259,3 +259,31 @@ class IncidentResolvedV2(Schema):
     resolved_at = UtcDateTime(required=True, metadata=doc("When it was resolved."))
 
     _check_amount = IncidentResolved._check_amount
+
+
+#: Who writes in an incident's thread: a party, or staff (a moderator or an admin).
+AUTHORS = (*PARTIES, "staff")
+
+
+@register("IncidentMessagePosted", 1, producer=PRODUCER)
+class IncidentMessagePosted(Schema):
+    """A message (with its attachments, if any) was posted in an incident's thread, so the other people
+    of the incident can be told; `answer` marks the first answer of the party the incident is against."""
+
+    incident_id = Id(required=True, metadata=doc("The incident."))
+    mission_id = Id(required=True, metadata=doc("The mission."))
+    client_id = Id(required=True, metadata=doc("The mission's client."))
+    pro_id = Id(required=True, metadata=doc("The mission's professional."))
+    message_id = Id(required=True, metadata=doc("The message."))
+    author_id = Id(required=True, metadata=doc("Who wrote it."))
+    author_role = fields.String(
+        required=True, validate=validate.OneOf(AUTHORS), metadata=doc("`client`, `pro` or `staff`.")
+    )
+    attachment_count = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=0), metadata=doc("Files attached to it.")
+    )
+    answer = StrictBoolean(
+        required=True,
+        metadata=doc("True for the first message of the other party (the incident is answered)."),
+    )
+    posted_at = UtcDateTime(required=True, metadata=doc("When it was posted."))

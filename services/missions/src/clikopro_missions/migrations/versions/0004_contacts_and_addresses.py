@@ -1,7 +1,7 @@
 """contact details (identity's projection) and the private intervention address of a mission
 
-Revision ID: 0003_contacts
-Revises: 0002
+Revision ID: 0004_contacts
+Revises: 0003
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 from clikopro_chassis.db import UtcDateTime
 
-revision = "0003_contacts"
-down_revision = "0002"
+revision = "0004_contacts"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
