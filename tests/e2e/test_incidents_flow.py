@@ -236,6 +236,26 @@ def test_an_incident_on_the_second_task_resolved_by_a_partial_refund(platform) -
     )
     assert payment["captured_cents"] == sum(a for _, a in TASKS)
 
+    # The pro redoes the task, the client validates it: the rest of it is paid, and the money adds up.
+    story.call("POST", f"{tasks_path}/{second['id']}/submit", pro)
+    story.call("POST", f"{tasks_path}/{second['id']}/validate", client)
+    story.eventually(
+        "the mission to be completed",
+        lambda: story.call("GET", f"/api/v1/missions/{mission_id}", client)["status"] == "completed",
+    )
+    final = story.eventually(
+        "the last release",
+        lambda: (
+            (p := story.call("GET", f"/api/v1/missions/{mission_id}/payment", client))["held_cents"] == 0
+            and all(t["release"] and t["release"]["status"] in ("released", "refunded") for t in p["tasks"])
+            and p
+        ),
+    )
+    assert final["refunded_cents"] == thirty_percent
+    assert final["released_cents"] + final["refunded_cents"] + final["commission_taken_cents"] == sum(
+        a for _, a in TASKS
+    )
+
     events = [parse_event(m["body"]) for m in platform.tapped()]
     ours = [e for e in events if e.data.get("incident_id") == incident_id]
     assert [e.type for e in ours if e.type.startswith("Incident")] == [
