@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from sqlalchemy import func, insert, select
@@ -35,3 +36,15 @@ def notify_relay(session: Session) -> None:
     """Wake the relay when this transaction commits (PostgreSQL only; SQLite is polled)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_notify(NOTIFY_CHANNEL, "")))
+
+
+def pending_summary(session: Session) -> tuple[int, float]:
+    """How many events wait in the outbox and the age in seconds of the oldest (the relay's lag)."""
+    count, oldest = session.execute(
+        select(func.count(), func.min(outbox_messages.c.created_at)).where(
+            outbox_messages.c.published_at.is_(None)
+        )
+    ).one()
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=dt.UTC)
+    return int(count), (utcnow() - oldest).total_seconds() if oldest else 0.0

@@ -24,14 +24,18 @@ kombu's embedded transports (which have no TTL or dead-letter exchanges).
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
 import itertools
 import logging
+import os
+import socket
 import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kombu import Connection, Consumer
@@ -87,6 +91,7 @@ class EventConsumer:
         prefetch: int = 100,
         batch_size: int = 50,
         retry_delays: Sequence[float] = (0.5, 5.0, 30.0),
+        heartbeat_dir: Path | None = None,
     ) -> None:
         if not handlers:
             raise ValueError(f"{service} has no event handlers to consume for")
@@ -99,6 +104,8 @@ class EventConsumer:
         self.prefetch = prefetch
         self.batch_size = batch_size
         self.retry_delays = tuple(retry_delays)
+        self.heartbeat_dir = heartbeat_dir
+        self._heartbeat_at = 0.0
         self._received: list[Message] = []
         self._held: list[tuple[float, int, Message]] = []
         self._seq = itertools.count()
@@ -127,6 +134,7 @@ class EventConsumer:
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
             finally:
                 self.ready.clear()
+                self._heartbeat_at = 0.0
                 # Unacknowledged messages go back to the queue when the channel closes.
                 self._received.clear()
                 self._held.clear()
@@ -147,12 +155,33 @@ class EventConsumer:
             self.ready.set()
             log.info("consuming %s for %s", queue.name, sorted(self.handlers))
             while not stop.is_set():
+                self._heartbeat()
                 self._receive(connection)
                 batch = self._take_ready()
                 if batch:
                     self._handle_batch(batch, publisher)
                 elif connection.transport.driver_type == "amqp":
                     connection.heartbeat_check()
+
+    # -- embedded broker: a file per consumer, for clikopro-ops ----------------------------------
+    # Left in place when the consumer stops: its age then says since when nobody consumes.
+
+    @property
+    def _heartbeat_file(self) -> Path | None:
+        if self.heartbeat_dir is None:
+            return None
+        return self.heartbeat_dir / f"{self.topology.queue_name}@{socket.gethostname()}-{os.getpid()}"
+
+    def _heartbeat(self) -> None:
+        path = self._heartbeat_file
+        if path is None or time.monotonic() - self._heartbeat_at < 1.0:
+            return
+        self._heartbeat_at = time.monotonic()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch()
+        except OSError as exc:
+            log.debug("consumer heartbeat not written: %s", exc)
 
     def _receive(self, connection: Connection) -> None:
         """Wait up to a second for messages, then take whatever else already arrived."""
@@ -286,8 +315,11 @@ class EventConsumer:
         """After the commit: ack what is done, send the rest to retry or dead letter, then ack it."""
         forwards: list[OutgoingMessage] = []
         forwarded: list[_Outcome] = []
+        now = time.time()
         for outcome in outcomes:
             label = outcome.event.type if outcome.event else "unknown"
+            if outcome.event is not None:
+                self._observe_wait(outcome.event, now)
             if outcome.kind in {"done", "duplicate", "ignored"}:
                 outcome.message.ack()
                 metrics.EVENTS_HANDLED.labels(self.service, label, outcome.kind).inc()
@@ -310,6 +342,14 @@ class EventConsumer:
                         forward.headers[ATTEMPTS_HEADER],
                         forward.headers["x-error"],
                     )
+
+    def _observe_wait(self, event: Event, now: float) -> None:
+        """How long the event waited between its fact and this delivery (a consumer-side lag)."""
+        try:
+            occurred = dt.datetime.fromisoformat(event.occurred_at).timestamp()
+        except (TypeError, ValueError):
+            return
+        metrics.EVENT_WAIT.labels(self.service, event.type).observe(max(0.0, now - occurred))
 
     def _forward(self, outcome: _Outcome) -> OutgoingMessage:
         message = outcome.message
