@@ -81,7 +81,7 @@ BUSINESS_GAUGES = {
     "clikopro_payments_failed_payouts": "Payouts (transfers) that failed",
     "clikopro_payments_failed_refunds": "Refunds that failed",
     "clikopro_trust_safety_open_incidents": "Incidents open (trust & safety)",
-    "clikopro_erasure_oldest_unconfirmed_age_seconds": "Age of the oldest erasure request not confirmed by all",
+    "clikopro_erasure_oldest_unconfirmed_age_seconds": "Age of the oldest erasure not yet confirmed",
 }
 
 

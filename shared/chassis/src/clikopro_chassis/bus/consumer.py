@@ -134,7 +134,7 @@ class EventConsumer:
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
             finally:
                 self.ready.clear()
-                self._heartbeat_at = 0.0
+                self._heartbeat_stop()
                 # Unacknowledged messages go back to the queue when the channel closes.
                 self._received.clear()
                 self._held.clear()
@@ -164,7 +164,7 @@ class EventConsumer:
                     connection.heartbeat_check()
 
     # -- embedded broker: a file per consumer, for clikopro-ops ----------------------------------
-    # Left in place when the consumer stops: its age then says since when nobody consumes.
+    # A stopped consumer renames its file ``*.stopped``: its time says since when nobody consumes.
 
     @property
     def _heartbeat_file(self) -> Path | None:
@@ -176,12 +176,26 @@ class EventConsumer:
         path = self._heartbeat_file
         if path is None or time.monotonic() - self._heartbeat_at < 1.0:
             return
+        first = self._heartbeat_at == 0.0
         self._heartbeat_at = time.monotonic()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.touch()
+            if first:  # this queue has a consumer again: the stopped ones are history
+                for stopped in path.parent.glob(f"{self.topology.queue_name}@*.stopped"):
+                    stopped.unlink(missing_ok=True)
         except OSError as exc:
             log.debug("consumer heartbeat not written: %s", exc)
+
+    def _heartbeat_stop(self) -> None:
+        path = self._heartbeat_file
+        self._heartbeat_at = 0.0
+        if path is not None and path.exists():
+            try:
+                path.replace(path.with_name(path.name + ".stopped"))
+                path.with_name(path.name + ".stopped").touch()
+            except OSError as exc:
+                log.debug("consumer heartbeat not closed: %s", exc)
 
     def _receive(self, connection: Connection) -> None:
         """Wait up to a second for messages, then take whatever else already arrived."""

@@ -179,14 +179,16 @@ class EmbeddedView(BrokerView):
                 stamp, _, rest = filename.partition("_")
                 if rest.partition(".")[2] == f"{name}.msg" and stamp.isdigit():
                     stamps.append(int(stamp))
-            ages = []
+            ages, alive = [], []
             for beat in beats:
                 if beat.name.rpartition("@")[0] == name:
                     try:
-                        ages.append(wall - beat.stat().st_mtime)
+                        age = wall - beat.stat().st_mtime
                     except FileNotFoundError:
                         continue
-            alive = [a for a in ages if a <= HEARTBEAT_STALE_SECONDS]
+                    ages.append(age)
+                    if age <= HEARTBEAT_STALE_SECONDS and not beat.name.endswith(".stopped"):
+                        alive.append(age)
             stats = QueueStats(
                 name,
                 exists=bool(stamps or ages),

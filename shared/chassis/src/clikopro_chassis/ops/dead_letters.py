@@ -225,7 +225,8 @@ def summarise(entries: Sequence[dict[str, Any]], top: int = 3) -> dict[str, Any]
     ages = [e["age_seconds"] for e in entries if e.get("age_seconds") is not None]
     errors: dict[tuple[str, str], int] = {}
     for entry in entries:
-        first_line = str(entry.get("error") or "").strip().splitlines()[-1:] or [""]
+        # The exception's own line: what follows is context (SQL, links) that splits the count.
+        first_line = str(entry.get("error") or "").strip().splitlines()[:1] or [""]
         key = (str(entry.get("error_kind") or "?"), first_line[0][:200])
         errors[key] = errors.get(key, 0) + 1
     ranked = sorted(errors.items(), key=lambda item: (-item[1], item[0]))[:top]
