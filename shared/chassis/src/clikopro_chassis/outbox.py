@@ -9,6 +9,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from clikopro_chassis.messaging import outbox_messages, utcnow
+from clikopro_chassis.tracing import current_traceparent
 from clikopro_contracts import Event
 
 #: PostgreSQL channel the relay LISTENs on; NOTIFY is delivered only on commit.
@@ -16,7 +17,11 @@ NOTIFY_CHANNEL = "clikopro_outbox"
 
 
 def encode(event: Event) -> str:
-    return json.dumps(event.to_dict(), separators=(",", ":"), ensure_ascii=False)
+    envelope = event.to_dict()
+    traceparent = current_traceparent()
+    if traceparent:  # the request's or handler's trace, for the relay to carry on (chassis.tracing)
+        envelope["traceparent"] = traceparent
+    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
 
 
 def add_to_outbox(session: Session, event: Event) -> None:

@@ -40,9 +40,10 @@ from typing import Any
 
 from kombu import Connection, Consumer
 from kombu.message import Message
+from opentelemetry.trace import SpanKind
 from sqlalchemy.orm import Session
 
-from clikopro_chassis import inbox, metrics
+from clikopro_chassis import inbox, metrics, tracing
 from clikopro_chassis.bus.publisher import ConfirmingPublisher, OutgoingMessage
 from clikopro_chassis.bus.topology import Topology
 from clikopro_chassis.context import message_context
@@ -269,7 +270,7 @@ class EventConsumer:
                     continue
                 fresh.discard(event.id)  # a second copy in the same batch is a duplicate
                 try:
-                    self._handle(session, event)
+                    self._handle(session, event, outcome.message)
                 except Exception as exc:
                     log.info(
                         "handler of %s failed in a batch; running the batch one by one: %s", event.type, exc
@@ -299,7 +300,7 @@ class EventConsumer:
                         savepoint.commit()
                         outcomes.append(_Outcome(outcome.message, "duplicate", event))
                         continue
-                    self._handle(session, event)
+                    self._handle(session, event, outcome.message)
                     savepoint.commit()
                 except Exception as exc:
                     savepoint.rollback()
@@ -315,8 +316,19 @@ class EventConsumer:
             session.close()
         return outcomes
 
-    def _handle(self, session: Session, event: Event) -> None:
-        with message_context(correlation_id=event.correlation_id, causation_id=event.id):
+    def _handle(self, session: Session, event: Event, message: Message) -> None:
+        span = tracing.tracer().start_as_current_span(
+            f"{event.type} process",
+            context=tracing.context_from_message(message.headers),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "rabbitmq",
+                "messaging.destination.name": self.topology.queue_name,
+                "messaging.message.id": event.id,
+                "messaging.operation.type": "process",
+            },
+        )
+        with span, message_context(correlation_id=event.correlation_id, causation_id=event.id):
             started = time.perf_counter()
             try:
                 with self.uow_factory(session) as uow:

@@ -30,6 +30,7 @@ from clikopro_chassis.db import Database
 from clikopro_chassis.messaging import outbox_messages as outbox
 from clikopro_chassis.messaging import utcnow
 from clikopro_chassis.outbox import NOTIFY_CHANNEL, pending_summary
+from clikopro_chassis.tracing import TRACEPARENT, traceparent_of_body
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,11 @@ class _Wakeup:
                 self._conn.close()
             finally:
                 self._conn = None
+
+
+def _trace_headers(body: str) -> dict[str, str]:
+    traceparent = traceparent_of_body(body)
+    return {TRACEPARENT: traceparent} if traceparent else {}
 
 
 class OutboxRelay:
@@ -128,6 +134,7 @@ class OutboxRelay:
                     message_id=row.event_id,
                     correlation_id=row.correlation_id,
                     type=row.event_type,
+                    headers=_trace_headers(row.body),
                 )
                 for row in rows
             ]
