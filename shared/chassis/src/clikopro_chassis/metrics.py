@@ -106,13 +106,14 @@ class GaugeReader(Collector):
             yield family
 
 
-_readers: list[GaugeReader] = []
+_readers: dict[str, GaugeReader] = {}
 
 
 def register_gauges(service: str, read: Callable[[], dict[str, float]]) -> GaugeReader:
-    """Serve business gauges on this process's ``/metrics`` (web processes: one per scrape)."""
+    """Serve business gauges on this process's ``/metrics``, read at each scrape. One reader per
+    service: the app built last wins (tests build several)."""
     reader = GaugeReader(service, read)
-    _readers.append(reader)
+    _readers[service] = reader
     return reader
 
 
@@ -125,7 +126,7 @@ def render_latest() -> tuple[bytes, str]:
     payload = generate_latest(registry)
     if _readers:
         gauges = CollectorRegistry(auto_describe=False)
-        for reader in _readers:
+        for reader in _readers.values():
             gauges.register(reader)
         payload += generate_latest(gauges)
     return payload, CONTENT_TYPE_LATEST
