@@ -1,33 +1,39 @@
 # syntax=docker/dockerfile:1
-# Image of clikopro-gateway: runs its web process by default.
+# The one image recipe of CLIKOPRO: any service, or the gateway, named by a build argument.
+# A service's image runs its web process by default; the same image runs its worker
+# (`clikopro-<service> worker`) and its migrations (`clikopro-<service> migrate`): compose and
+# Kubernetes only change the command. A fix here lands in every image.
 #
-# Build from the repository root:  docker build -f gateway/Dockerfile -t clikopro/gateway .
-#
-# GENERATED from deploy/compose/service.Dockerfile.template by
-# `python tools/check_compose.py --write-dockerfiles`: edit the template, not this file
-# (`make test` fails when they differ).
+# Build from the repository root:
+#   docker build --build-arg SERVICE=missions -t clikopro/missions .
+#   docker build --build-arg SERVICE=gateway --build-arg PROJECT_DIR=gateway --build-arg PORT=8080 \
+#       -t clikopro/gateway .
 
 ARG PYTHON_IMAGE=python:3.11-slim
 
 # ---- builder: wheels of the shared packages, the project and every dependency, pinned
 FROM ${PYTHON_IMAGE} AS builder
+ARG SERVICE
+ARG PROJECT_DIR=services/${SERVICE}
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
 WORKDIR /src
+RUN test -n "${SERVICE}" || (echo "build with --build-arg SERVICE=<service>" >&2 && exit 1)
 COPY constraints.txt ./
 RUN --mount=type=cache,target=/root/.cache/pip \
     python -m pip install -c constraints.txt pip setuptools wheel
-# The shared packages first: this layer is the same in every image, so it is built once.
+# The shared packages first: this layer is the same for every image, so it is built once.
 COPY shared/contracts shared/contracts
 COPY shared/chassis shared/chassis
 COPY shared/textguard shared/textguard
+# The chassis with its OTLP exporter: traces leave the process when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 RUN --mount=type=cache,target=/root/.cache/pip \
     python -m pip wheel --no-build-isolation --prefer-binary -c constraints.txt --wheel-dir /wheels \
-        ./shared/contracts ./shared/chassis ./shared/textguard
-COPY gateway gateway
+        ./shared/contracts "./shared/chassis[otlp]" ./shared/textguard
+COPY ${PROJECT_DIR} ${PROJECT_DIR}
 # Naming the shared packages by path again makes pip take them from here, never from an index.
 RUN --mount=type=cache,target=/root/.cache/pip \
     python -m pip wheel --no-build-isolation --prefer-binary -c constraints.txt --wheel-dir /wheels \
-        --find-links /wheels ./shared/contracts ./shared/chassis ./shared/textguard ./gateway
+        --find-links /wheels ./shared/contracts "./shared/chassis[otlp]" ./shared/textguard ./${PROJECT_DIR}
 # Refuse a dependency that constraints.txt does not pin: the image would get whatever is newest.
 RUN python -c "import pathlib, re, sys; \
 key = lambda name: re.sub(r'[-_.]+', '-', name).lower(); \
@@ -38,13 +44,17 @@ sys.exit(f'constraints.txt does not pin: {loose}' if loose else 0)"
 
 # ---- runtime: the wheels installed, nothing else (no compiler, no sources, no pip cache)
 FROM ${PYTHON_IMAGE} AS runtime
+ARG SERVICE
+ARG PORT=8000
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore \
     WEB_CONCURRENCY=2 \
-    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus
+    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus \
+    CLIKOPRO_SERVICE=${SERVICE} \
+    CLIKOPRO_PORT=${PORT}
 # gunicorn reads WEB_CONCURRENCY (its worker count). Its workers share metrics through
 # PROMETHEUS_MULTIPROC_DIR; compose mounts a fresh tmpfs there so no stale file survives a restart.
 RUN groupadd --system --gid 10001 clikopro \
@@ -54,19 +64,18 @@ RUN groupadd --system --gid 10001 clikopro \
 # Only the wheels (the project and its dependencies, at the versions of constraints.txt): no index.
 RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
     --mount=type=bind,source=constraints.txt,target=/tmp/constraints.txt \
-    python -m pip install --no-index --find-links /wheels -c /tmp/constraints.txt clikopro-gateway \
+    python -m pip install --no-index --find-links /wheels -c /tmp/constraints.txt \
+        "clikopro-${SERVICE}" "clikopro-chassis[otlp]" \
     && python -m pip check \
-    && python -c "import importlib.util as u, sys; sys.exit(u.find_spec('clikopro_gateway.entrypoints.web') is None)"
+    && python -c "import importlib.util as u, sys; \
+from clikopro_chassis.web.gunicorn_conf import app_for; \
+sys.exit(u.find_spec(app_for('${SERVICE}').split(':')[0]) is None)"
 WORKDIR /home/clikopro
 USER 10001:10001
-EXPOSE 8080
+EXPOSE ${PORT}
 # Liveness only (/health); /ready also checks the database and the broker.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=4)"
-# No access log here: the application logs each request itself (JSON, with its correlation id).
-# --keep-alive outlasts the idle timeout of whatever calls us (the gateway's pool, a load balancer),
-# so that a pooled connection is never closed under a request. --worker-tmp-dir: the heartbeat
-# file on a tmpfs, not on the overlay filesystem.
-CMD ["gunicorn", "--worker-class", "uvicorn_worker.UvicornWorker", "--bind", "0.0.0.0:8080", \
-     "--graceful-timeout", "30", "--keep-alive", "75", "--worker-tmp-dir", "/dev/shm", \
-     "clikopro_gateway.entrypoints.web:app"]
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$CLIKOPRO_PORT/health', timeout=4)"
+# gunicorn's settings (ASGI worker, bind on CLIKOPRO_PORT, keep-alive, no access log) and the app
+# (clikopro_<service>.entrypoints.web:app) are in clikopro_chassis/web/gunicorn_conf.py.
+CMD ["gunicorn", "--config", "python:clikopro_chassis.web.gunicorn_conf"]
