@@ -13,10 +13,11 @@ One trace follows a request and every event it causes:
 - the consumer continues it in a ``<EventType> process`` span around the handler, so the events
   the handler publishes belong to the same trace.
 
-Spans are always made (their ids are in every JSON log line as ``trace_id``) and exported only when
-configured: ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``..._TRACES_ENDPOINT``) sends them over OTLP/HTTP
-(the chassis' ``otlp`` extra, installed in the images), ``TRACE_SPANS_DIR`` writes them as JSON
-lines, one file per process (tests, debugging). ``OTEL_SDK_DISABLED=true`` turns tracing off.
+Spans always have ids (in every JSON log line as ``trace_id``, and propagated); they are recorded
+and exported only when configured: ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``..._TRACES_ENDPOINT``)
+sends them over OTLP/HTTP (the chassis' ``otlp`` extra, installed in the images),
+``TRACE_SPANS_DIR`` writes them as JSON lines, one file per process (tests, debugging).
+``OTEL_SDK_DISABLED=true`` turns tracing off.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 log = logging.getLogger(__name__)
@@ -42,10 +44,15 @@ TRACEPARENT = "traceparent"
 _BODY_TRACEPARENT = re.compile(r'"traceparent":"([0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2})"')
 
 _configured: str | None = None
+_tracer: trace.Tracer | None = None
 
 
 def tracer() -> trace.Tracer:
-    return trace.get_tracer("clikopro")
+    """The process's tracer, made once (a proxy until the provider is set: it follows it then)."""
+    global _tracer
+    if _tracer is None:
+        _tracer = trace.get_tracer("clikopro")
+    return _tracer
 
 
 def configure_tracing(service: str, env: Mapping[str, str] | None = None) -> None:
@@ -55,10 +62,16 @@ def configure_tracing(service: str, env: Mapping[str, str] | None = None) -> Non
     if _configured is not None or env.get("OTEL_SDK_DISABLED", "").lower() == "true":
         return
     _configured = service
+    otlp = bool(env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))
+    exporting = otlp or bool(env.get("TRACE_SPANS_DIR"))
     provider = TracerProvider(
-        resource=Resource.create({"service.name": env.get("OTEL_SERVICE_NAME") or f"clikopro-{service}"})
+        resource=Resource.create({"service.name": env.get("OTEL_SERVICE_NAME") or f"clikopro-{service}"}),
+        # Exporting: the SDK's sampler (parent-based, always on; OTEL_TRACES_SAMPLER to change it).
+        # Not exporting: no span is recorded (a tenth of the cost), yet each still has its ids, which
+        # propagate (traceparent) and go into the logs: the request is still followed everywhere.
+        sampler=None if exporting else ALWAYS_OFF,
     )
-    if env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+    if otlp:
         try:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
         except ImportError:
