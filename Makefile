@@ -35,6 +35,7 @@ lint: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m clikopro_contracts.catalog --out docs/events
+	$(BIN)/python -m clikopro_contracts.compat --snapshot docs/events/schemas.json --write
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

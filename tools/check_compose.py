@@ -1,14 +1,16 @@
 """Structural checks of the container deployment, run by ``make test`` (tests/deploy).
 
-Reads docker-compose.yml, the Dockerfiles, .dockerignore, deploy/postgres and
+Reads docker-compose.yml, the Dockerfile, .dockerignore, deploy/postgres and
 deploy/rabbitmq, and checks them against the code, so that what would otherwise
 be found only by ``docker compose up`` (a service without its worker, a
 DATABASE_URL naming another service's database, a Dockerfile that does not
 copy the chassis, a gunicorn module that does not exist...) fails a test.
 
-    python tools/check_compose.py                      print the problems; exit 1 if any
-    python tools/check_compose.py --write-dockerfiles  regenerate every project's Dockerfile
-                                                       from deploy/compose/service.Dockerfile.template
+    python tools/check_compose.py      print the problems; exit 1 if any
+
+Every image is built from the one ``Dockerfile`` at the root, the ``SERVICE`` build argument
+naming the service (the gateway also sets ``PROJECT_DIR`` and ``PORT``); gunicorn's settings and
+the app it serves come from ``clikopro_chassis.web.gunicorn_conf``.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = "docker-compose.yml"
-DOCKERFILE_TEMPLATE = "deploy/compose/service.Dockerfile.template"
+DOCKERFILE = "Dockerfile"
+GUNICORN_CONF = "python:clikopro_chassis.web.gunicorn_conf"
 POSTGRES_INIT = "deploy/postgres/initdb.d/10-service-databases.sh"
 RABBITMQ_DIR = "deploy/rabbitmq"
 RABBITMQ_RENDERER = f"{RABBITMQ_DIR}/render-definitions.sh"
@@ -68,7 +71,14 @@ class Project:
 
     @property
     def dockerfile(self) -> str:
-        return f"{self.path}/Dockerfile"
+        return DOCKERFILE
+
+    @property
+    def build_args(self) -> dict[str, str]:
+        """What compose passes to the Dockerfile to build this project's image."""
+        if self.is_service:
+            return {"SERVICE": self.name}
+        return {"SERVICE": self.name, "PROJECT_DIR": self.path, "PORT": str(self.port)}
 
     @property
     def database(self) -> str:
@@ -295,29 +305,6 @@ def parse_dockerfile(text: str) -> list[Instruction]:
     return instructions
 
 
-def render_dockerfile(template: str, project: Project) -> str:
-    roles_note = (
-        f"\n# The same image runs its worker (`{project.dist} worker`) and its migrations"
-        f"\n# (`{project.dist} migrate`): compose and Kubernetes only change the command."
-        if project.is_service
-        else ""
-    )
-    values = {
-        "@ROLES@": roles_note,
-        "@PROJECT@": project.path,
-        "@NAME@": project.name,
-        "@DIST@": project.dist,
-        "@PACKAGE@": project.package,
-        "@PORT@": str(project.port),
-    }
-    for placeholder, value in values.items():
-        template = template.replace(placeholder, value)
-    leftover = re.findall(r"@[A-Z_]+@", template)
-    if leftover:
-        raise ValueError(f"{DOCKERFILE_TEMPLATE}: unknown placeholders {sorted(set(leftover))}")
-    return template
-
-
 def exec_form(instruction: Instruction) -> list[str] | None:
     try:
         value = json.loads(instruction.arguments)
@@ -335,24 +322,17 @@ def defines_app(source: str) -> bool:
     return False
 
 
-def bound_port(cmd: list[str]) -> int | None:
-    for index, part in enumerate(cmd):
-        value = None
-        if part in ("--bind", "-b") and index + 1 < len(cmd):
-            value = cmd[index + 1]
-        elif part.startswith("--bind="):
-            value = part.split("=", 1)[1]
-        if value and ":" in value:
-            return int(value.rsplit(":", 1)[1])
-    return None
-
-
-def image_cmd(deployment: Deployment, project: Project) -> list[str] | None:
-    text = deployment.text(project.dockerfile)
-    if text is None:
-        return None
-    cmds = [i for i in parse_dockerfile(text) if i.keyword == "CMD"]
-    return exec_form(cmds[-1]) if cmds else None
+def image_port(deployment: Deployment, project: Project) -> int | None:
+    """Where the project's image listens: its compose build's PORT argument, else the Dockerfile's
+    default (gunicorn_conf binds CLIKOPRO_PORT, which the Dockerfile sets from PORT)."""
+    build = (deployment.services.get(project.name) or {}).get("build")
+    args = (build.get("args") or {}) if isinstance(build, dict) else {}
+    if "PORT" in args:
+        return int(args["PORT"])
+    text = deployment.text(DOCKERFILE) or ""
+    defaults = [i.arguments.partition("=")[2] for i in parse_dockerfile(text) if i.keyword == "ARG"
+                and i.arguments.startswith("PORT=")]  # fmt: skip
+    return int(defaults[-1]) if defaults else None
 
 
 # --------------------------------------------------------------------------- the checks
@@ -414,7 +394,8 @@ def check_roles(deployment: Deployment) -> Iterator[str]:
 
 @check
 def check_images(deployment: Deployment) -> Iterator[str]:
-    """Each project's containers are built from its own Dockerfile, from the repository root."""
+    """Each project's containers are built from the one Dockerfile, from the repository root, with
+    the build arguments that name the project."""
     for project in deployment.projects:
         images = set()
         for name in roles(project):
@@ -433,6 +414,9 @@ def check_images(deployment: Deployment) -> Iterator[str]:
                 yield f"{name}: builds {dockerfile!r}, expected {project.dockerfile!r}"
             if not deployment.exists(dockerfile):
                 yield f"{name}: its Dockerfile {dockerfile!r} does not exist"
+            args = {k: str(v) for k, v in (build.get("args") or {}).items()}
+            if args != project.build_args:
+                yield f"{name}: build args {args}, expected {project.build_args}"
             images.add(service.get("image"))
         if len(images) > 1:
             yield f"{project.name}: its containers should share one image tag, not {sorted(map(str, images))}"
@@ -611,8 +595,7 @@ def check_gateway(deployment: Deployment) -> Iterator[str]:
         yield f"{GATEWAY_ROUTES} routes to {sorted(known)}, services/ holds {sorted(names)}"
     for project in deployment.service_projects:
         key = f"{project.env_prefix}_URL"
-        cmd = image_cmd(deployment, project)
-        port = bound_port(cmd) if cmd else None
+        port = image_port(deployment, project)
         expected = f"http://{project.name}:{port or project.port}"
         if interpolate(env.get(key, "")).rstrip("/") != expected:
             yield f"gateway: {key} is {env.get(key)!r}, expected {expected!r}"
@@ -620,9 +603,9 @@ def check_gateway(deployment: Deployment) -> Iterator[str]:
             yield f"gateway: {key} names {project.name!r}, which is not a service"
     if ("8080", "8080") not in set(published_ports(gateway)):
         yield f"gateway: should publish 8080:8080 (API.md), publishes {list(published_ports(gateway))}"
-    cmd = image_cmd(deployment, _project(deployment, "gateway"))
-    if cmd and bound_port(cmd) != GATEWAY_PORT:
-        yield f"gateway: its image listens on {bound_port(cmd)}, not {GATEWAY_PORT}"
+    port = image_port(deployment, _project(deployment, "gateway"))
+    if port != GATEWAY_PORT:
+        yield f"gateway: its image listens on {port}, not {GATEWAY_PORT}"
 
 
 def _project(deployment: Deployment, name: str) -> Project:
@@ -766,81 +749,87 @@ def render_definitions(deployment: Deployment, rabbitmq: Mapping[str, Any]) -> t
 
 @check
 def check_dockerfiles(deployment: Deployment) -> Iterator[str]:
-    """Each Dockerfile is the template's, builds from pinned wheels, and runs a module that exists."""
-    template = deployment.text(DOCKERFILE_TEMPLATE)
-    if template is None:
-        yield f"{DOCKERFILE_TEMPLATE} is missing"
-    for project in deployment.projects:
-        text = deployment.text(project.dockerfile)
-        if text is None:
-            yield f"{project.dockerfile} is missing"
-            continue
-        if template is not None and text != render_dockerfile(template, project):
-            yield (
-                f"{project.dockerfile} differs from {DOCKERFILE_TEMPLATE}:"
-                " edit the template, then run `python tools/check_compose.py --write-dockerfiles`"
-            )
-        yield from _dockerfile_problems(deployment, project, text)
+    """The one Dockerfile builds from pinned wheels, runs as non-root, and serves, for each project,
+    a web module that exists on the port its compose services expect."""
+    text = deployment.text(DOCKERFILE)
+    if text is None:
+        yield f"{DOCKERFILE} is missing"
+        return
+    yield from _dockerfile_problems(deployment, text)
 
 
-def _dockerfile_problems(deployment: Deployment, project: Project, text: str) -> Iterator[str]:
-    where = project.dockerfile
+def _dockerfile_problems(deployment: Deployment, text: str) -> Iterator[str]:
+    where = DOCKERFILE
     instructions = parse_dockerfile(text)
     copied = set()
     for i in instructions:
         if i.keyword == "COPY" and "--from" not in i.arguments:
             copied.update([t for t in i.arguments.split() if not t.startswith("--")][:-1])
-    for needed in ("constraints.txt", "shared/contracts", "shared/chassis", project.path):
+    for needed in ("constraints.txt", "shared/contracts", "shared/chassis", "${PROJECT_DIR}"):
         if needed not in copied:
             yield f"{where}: does not COPY {needed}"
+    args = {}
+    for instruction in instructions:
+        if instruction.keyword == "ARG":
+            name, _, default = instruction.arguments.partition("=")
+            args.setdefault(name, default)
+    if "SERVICE" not in args or args.get("PROJECT_DIR") != "services/${SERVICE}":
+        yield f"{where}: needs ARG SERVICE and ARG PROJECT_DIR=services/${{SERVICE}}"
     for run in (i.arguments for i in instructions if i.keyword == "RUN"):
         for pip in re.findall(r"pip (?:install|wheel)[^&;]*", run):
             if not re.search(r"(-c|--constraint)[ =]\S*constraints\.txt", pip):
                 yield f"{where}: `{pip.strip()[:60]}...` does not use -c constraints.txt"
     froms = [i.arguments for i in instructions if i.keyword == "FROM"]
-    args = dict(a.arguments.split("=", 1) for a in instructions if a.keyword == "ARG" and "=" in a.arguments)
     runtime = interpolate(froms[-1].split()[0], args) if froms else ""
     if runtime != "python:3.11-slim":
         yield f"{where}: the runtime stage should be FROM python:3.11-slim, is {runtime!r}"
     users = [i.arguments for i in instructions if i.keyword == "USER"]
     if not users or users[-1].split(":")[0] in ("root", "0"):
         yield f"{where}: the image should run as a non-root USER"
-    if str(project.port) not in {i.arguments for i in instructions if i.keyword == "EXPOSE"}:
-        yield f"{where}: should EXPOSE {project.port}"
+    if "${PORT}" not in {i.arguments for i in instructions if i.keyword == "EXPOSE"}:
+        yield f"{where}: should EXPOSE ${{PORT}}"
     health = [i.arguments for i in instructions if i.keyword == "HEALTHCHECK"]
-    if not health or f":{project.port}/health" not in health[-1]:
-        yield f"{where}: needs a HEALTHCHECK on :{project.port}/health"
+    if not health or ":$CLIKOPRO_PORT/health" not in health[-1]:
+        yield f"{where}: needs a HEALTHCHECK on :$CLIKOPRO_PORT/health"
     env = " ".join(i.arguments for i in instructions if i.keyword == "ENV")
-    for variable in ("PYTHONDONTWRITEBYTECODE=1", "PYTHONUNBUFFERED=1"):
+    for variable in ("PYTHONDONTWRITEBYTECODE=1", "PYTHONUNBUFFERED=1", "CLIKOPRO_SERVICE=${SERVICE}",
+                     "CLIKOPRO_PORT=${PORT}"):  # fmt: skip
         if variable not in env:
             yield f"{where}: should set {variable}"
     cmds = [i for i in instructions if i.keyword == "CMD"]
     cmd = exec_form(cmds[-1]) if cmds else None
-    if not cmd:
-        yield f"{where}: needs a CMD in exec form (JSON), so that gunicorn gets SIGTERM"
-        return
-    yield from _cmd_problems(deployment, project, cmd)
+    if cmd != ["gunicorn", "--config", GUNICORN_CONF]:
+        yield f"{where}: CMD should be gunicorn --config {GUNICORN_CONF} (exec form), is {cmd!r}"
+    yield from _gunicorn_problems()
+    for project in deployment.projects:
+        yield from _served_app_problems(deployment, project, args)
 
 
-def _cmd_problems(deployment: Deployment, project: Project, cmd: list[str]) -> Iterator[str]:
-    where = project.dockerfile
-    if cmd[0] != "gunicorn":
-        yield f"{where}: CMD should run gunicorn, runs {cmd[0]!r}"
-    worker_class = _option(cmd, "--worker-class", "-k")
-    if worker_class != "uvicorn_worker.UvicornWorker":
-        yield f"{where}: gunicorn needs -k uvicorn_worker.UvicornWorker (ASGI), has {worker_class!r}"
-    if bound_port(cmd) != project.port:
-        yield f"{where}: gunicorn should bind 0.0.0.0:{project.port}"
-    if any(part.startswith("--access-logfile") for part in cmd):
+def _gunicorn_problems() -> Iterator[str]:
+    from clikopro_chassis.web import gunicorn_conf
+
+    where = "clikopro_chassis/web/gunicorn_conf.py"
+    if gunicorn_conf.worker_class != "uvicorn_worker.UvicornWorker":
+        yield f"{where}: gunicorn needs uvicorn_worker.UvicornWorker (ASGI), not {gunicorn_conf.worker_class}"
+    if gunicorn_conf.accesslog is not None:
         yield f"{where}: no gunicorn access log: the application logs each request itself"
-    app = cmd[-1]
+
+
+def _served_app_problems(deployment: Deployment, project: Project, args: Mapping[str, str]) -> Iterator[str]:
+    from clikopro_chassis.web.gunicorn_conf import app_for, default_port
+
+    where = f"{DOCKERFILE} (SERVICE={project.name})"
+    port = int(project.build_args.get("PORT") or args.get("PORT") or default_port(project.name))
+    if port != project.port:
+        yield f"{where}: gunicorn would bind 0.0.0.0:{port}, expected {project.port}"
+    app = app_for(project.name)
     module, _, attribute = app.partition(":")
     if module != project.web_module or attribute != "app":
-        yield f"{where}: CMD serves {app!r}, expected {project.web_module}:app"
+        yield f"{where}: serves {app!r}, expected {project.web_module}:app"
     source_path = f"{project.path}/src/{module.replace('.', '/')}.py"
     source = deployment.text(source_path)
     if source is None:
-        yield f"{where}: CMD module {module!r} does not exist ({source_path})"
+        yield f"{where}: web module {module!r} does not exist ({source_path})"
     elif not defines_app(source):
         yield f"{where}: {source_path} defines no top-level `app`"
 
@@ -875,6 +864,7 @@ def check_pins(deployment: Deployment) -> Iterator[str]:
         ours[canonical(project["name"])] = project.get("dependencies", [])
     wanted: dict[str, set[str]] = {}
     todo: list[tuple[str, frozenset[str]]] = [(p.dist, frozenset()) for p in deployment.projects]
+    todo.append(("clikopro-chassis", frozenset({"otlp"})))  # the Dockerfile installs the OTLP exporter
     while todo:
         name, extras = todo.pop()
         key = canonical(name)
@@ -994,27 +984,11 @@ def run(deployment: Deployment) -> dict[str, list[str]]:
     return {name: list(function(deployment)) for name, function in CHECKS.items()}
 
 
-def write_dockerfiles(root: Path = ROOT) -> list[str]:
-    template = (root / DOCKERFILE_TEMPLATE).read_text()
-    written = []
-    for project in discover_projects(root):
-        path = root / project.dockerfile
-        text = render_dockerfile(template, project)
-        if not path.is_file() or path.read_text() != text:
-            path.write_text(text)
-            written.append(project.dockerfile)
-    return written
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--write-dockerfiles", action="store_true", help="regenerate the Dockerfiles")
-    args = parser.parse_args(argv)
-    if args.write_dockerfiles:
-        for path in write_dockerfiles():
-            print(f"wrote {path}")
+    parser.parse_args(argv)
     problems = [(name, p) for name, found in run(load()).items() for p in found]
     for name, problem in problems:
         print(f"[{name}] {problem}")

@@ -71,51 +71,69 @@ def test_a_migration_that_restarts_is_reported(deployment):
     assert any("identity-migrate" in p for p in problems(deployment, "roles"))
 
 
-# -- images and Dockerfiles
+# -- images and the Dockerfile
 
 
 def test_a_dockerfile_that_does_not_exist_is_reported(deployment):
-    deployment.services["reputation"]["build"]["dockerfile"] = "services/reputation/Dockerfil"
-    assert any("does not exist" in p for p in problems(deployment, "images"))
+    deployment.services["reputation"]["build"]["dockerfile"] = "services/reputation/Dockerfile"
+    found = problems(deployment, "images")
+    assert any("does not exist" in p for p in found)
+    assert any("expected 'Dockerfile'" in p for p in found)
+
+
+def test_an_image_built_for_another_service_is_reported(deployment):
+    deployment.services["reputation"]["build"]["args"] = {"SERVICE": "missions"}
+    assert "reputation: build args {'SERVICE': 'missions'}, expected {'SERVICE': 'reputation'}" in problems(
+        deployment, "images"
+    )
+    deployment.services["gateway"]["build"]["args"] = {"SERVICE": "gateway"}  # without its directory
+    assert any(p.startswith("gateway: build args") for p in problems(deployment, "images"))
 
 
 def test_a_dockerfile_without_the_chassis_is_reported(deployment):
-    path = "services/identity/Dockerfile"
-    text = (ROOT / path).read_text()
-    deployment.overrides[path] = text.replace("COPY shared/chassis shared/chassis\n", "")
-    found = problems(deployment, "dockerfiles")
-    assert f"{path}: does not COPY shared/chassis" in found
-    assert any("differs from" in p for p in found)
+    text = (ROOT / "Dockerfile").read_text()
+    deployment.overrides["Dockerfile"] = text.replace("COPY shared/chassis shared/chassis\n", "")
+    assert "Dockerfile: does not COPY shared/chassis" in problems(deployment, "dockerfiles")
 
 
 def test_a_pip_install_without_constraints_is_reported(deployment):
-    path = "gateway/Dockerfile"
-    text = (ROOT / path).read_text()
-    deployment.overrides[path] = text.replace("-c /tmp/constraints.txt ", "")
+    text = (ROOT / "Dockerfile").read_text()
+    deployment.overrides["Dockerfile"] = text.replace("-c /tmp/constraints.txt ", "")
     assert any("does not use -c constraints.txt" in p for p in problems(deployment, "dockerfiles"))
 
 
 def test_a_web_module_without_app_is_reported(deployment):
     web = "services/payments/src/clikopro_payments/entrypoints/web.py"
     deployment.overrides[web] = "application = None\n"
-    assert f"services/payments/Dockerfile: {web} defines no top-level `app`" in problems(
+    assert f"Dockerfile (SERVICE=payments): {web} defines no top-level `app`" in problems(
         deployment, "dockerfiles"
     )
 
 
 def test_a_web_module_that_does_not_exist_is_reported(deployment):
-    template = (ROOT / checker.DOCKERFILE_TEMPLATE).read_text().replace(".entrypoints.web:app", ".web:app")
-    deployment.overrides[checker.DOCKERFILE_TEMPLATE] = template
-    for project in deployment.projects:
-        deployment.overrides[project.dockerfile] = checker.render_dockerfile(template, project)
+    deployment.projects = [
+        checker.Project(p.name, p.path.replace("identity", "identity-old"), p.dist, p.package, p.port)
+        if p.name == "identity"
+        else p
+        for p in deployment.projects
+    ]
     found = problems(deployment, "dockerfiles")
-    assert any("CMD module 'clikopro_identity.web' does not exist" in p for p in found)
+    assert any("web module 'clikopro_identity.entrypoints.web' does not exist" in p for p in found)
 
 
-def test_a_dockerfile_running_as_root_is_reported(deployment):
-    path = "services/missions/Dockerfile"
-    deployment.overrides[path] = (ROOT / path).read_text().replace("USER 10001:10001", "USER root")
-    assert f"{path}: the image should run as a non-root USER" in problems(deployment, "dockerfiles")
+def test_a_dockerfile_running_as_root_or_serving_without_the_config_is_reported(deployment):
+    text = (ROOT / "Dockerfile").read_text()
+    deployment.overrides["Dockerfile"] = text.replace("USER 10001:10001", "USER root").replace(
+        '"--config", "python:clikopro_chassis.web.gunicorn_conf"', '"clikopro_missions.entrypoints.web:app"'
+    )
+    found = problems(deployment, "dockerfiles")
+    assert "Dockerfile: the image should run as a non-root USER" in found
+    assert any(p.startswith("Dockerfile: CMD should be gunicorn --config") for p in found)
+
+
+def test_a_gateway_image_on_another_port_is_reported(deployment):
+    deployment.services["gateway"]["build"]["args"]["PORT"] = "8000"
+    assert "gateway: its image listens on 8000, not 8080" in problems(deployment, "gateway")
 
 
 # -- dependencies

@@ -19,6 +19,7 @@ from starlette.responses import Response, StreamingResponse
 
 from clikopro_chassis.context import correlation_id_var, request_id_var
 from clikopro_chassis.errors import AppError
+from clikopro_chassis.tracing import current_traceparent
 from clikopro_gateway.upstream import UpstreamError, UpstreamPool
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ _NOT_FORWARDED = _HOP_BY_HOP | {
     b"x-correlation-id",
     b"x-forwarded-for",
     b"x-client-ip",
+    b"traceparent",  # replaced by the gateway's own span (chassis.tracing)
+    b"tracestate",
 }
 #: Response headers the gateway's own server writes (it would otherwise send them twice).
 _NOT_RETURNED = _HOP_BY_HOP | {b"date", b"server", b"x-request-id", b"content-length"}
@@ -102,6 +105,9 @@ class Forwarder:
         chain = f"{forwarded_for}, {client_host}" if forwarded_for else client_host
         headers.append((b"x-forwarded-for", chain.encode("latin-1")))
         headers.append((b"x-client-ip", client_ip.encode("latin-1")))
+        traceparent = current_traceparent()
+        if traceparent:
+            headers.append((b"traceparent", traceparent.encode()))
         target = scope.get("raw_path") or quote(scope["path"]).encode()
         if scope.get("query_string"):
             target += b"?" + scope["query_string"]

@@ -80,6 +80,11 @@ def service_cli(
     sub = parser.add_subparsers(dest="command", required=True)
     migrate = sub.add_parser("migrate", help="migrate the database and declare the queues")
     migrate.add_argument("--no-broker", action="store_true", help="only migrate the database")
+    migrate.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 unless the database is at the latest revision",
+    )
     sub.add_parser("worker", help="run the outbox relay, the event consumer and the periodic jobs")
     extra_commands = dict(extra_commands or {})
     for name, command in extra_commands.items():
@@ -89,6 +94,11 @@ def service_cli(
         if command.arguments:
             command.arguments(command_parser)
     args = parser.parse_args(argv)
+    if args.command == "migrate" and args.check:
+        current = migrations.is_current(package, settings.database_url)
+        print(f"database of {settings.service} is {'at' if current else 'NOT at'} the latest revision")
+        # Exits rather than returns: some services' entry points drop service_cli's status.
+        raise SystemExit(0 if current else 1)
     if args.command == "migrate":
         configure_logging(settings.service, level=settings.log_level, fmt=settings.log_format)
         migrations.upgrade(package, settings.database_url)

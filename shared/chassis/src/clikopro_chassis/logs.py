@@ -8,6 +8,7 @@ import sys
 from pythonjsonlogger.json import JsonFormatter
 
 from clikopro_chassis.context import causation_id_var, correlation_id_var, request_id_var
+from clikopro_chassis.tracing import configure_tracing, current_trace_id
 
 
 class ContextFilter(logging.Filter):
@@ -22,18 +23,21 @@ class ContextFilter(logging.Filter):
         record.request_id = request_id_var.get()
         record.correlation_id = correlation_id_var.get()
         record.causation_id = causation_id_var.get()
+        record.trace_id = current_trace_id()
         return True
 
 
 def configure_logging(service: str, *, level: str = "INFO", fmt: str = "json") -> None:
-    """Route every logger (ours, gunicorn's, uvicorn's, kombu's) to one stderr handler."""
+    """Route every logger (ours, gunicorn's, uvicorn's, kombu's) to one stderr handler; set up tracing
+    (every process that logs is one that traces: web, worker, gateway)."""
+    configure_tracing(service)
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(ContextFilter(service))
     if fmt == "json":
         handler.setFormatter(
             JsonFormatter(
                 "%(asctime)s %(levelname)s %(name)s %(message)s "
-                "%(service)s %(request_id)s %(correlation_id)s %(causation_id)s",
+                "%(service)s %(request_id)s %(correlation_id)s %(causation_id)s %(trace_id)s",
                 rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
             )
         )

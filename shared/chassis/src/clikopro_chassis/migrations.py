@@ -33,6 +33,20 @@ def upgrade(package: str, url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(package, url), revision)
 
 
+def is_current(package: str, url: str) -> bool:
+    """Whether the database is at the latest revision (a web pod waits for it before starting)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config(package, url)).get_heads())
+    engine = build_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            return set(MigrationContext.configure(connection).get_current_heads()) == heads
+    finally:
+        engine.dispose()
+
+
 def run_migrations(target_metadata: MetaData | Sequence[MetaData]) -> None:
     """The body of a service's ``migrations/env.py``."""
     config = context.config

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from prometheus_client import start_http_server
 from sqlalchemy.orm import Session
 
-from clikopro_chassis.bus.connection import broker_connection, describe
+from clikopro_chassis.bus.connection import broker_connection, describe, heartbeat_dir
 from clikopro_chassis.bus.consumer import EventConsumer, Handler
 from clikopro_chassis.bus.publisher import ConfirmingPublisher
 from clikopro_chassis.bus.relay import OutboxRelay
@@ -73,6 +73,7 @@ class Worker:
                 prefetch=settings.consumer_prefetch,
                 batch_size=settings.consumer_batch_size,
                 retry_delays=[ms / 1000 for ms in settings.consumer_retry_delays_ms],
+                heartbeat_dir=heartbeat_dir(settings.broker_url),
             )
             if self.handlers
             else None

@@ -42,6 +42,19 @@ def broker_connection(url: str, **kwargs: Any) -> Connection:
     return Connection(url, **kwargs)
 
 
+#: Where consumers of the embedded broker say they are alive (kombu's filesystem transport keeps
+#: no consumer list that another process could read): one file per consumer, touched each second.
+CONSUMERS_DIR = "consumers"
+
+
+def heartbeat_dir(url: str) -> Path | None:
+    """The embedded broker's consumer heartbeat folder, ``None`` for a broker that counts consumers."""
+    scheme, _, rest = url.partition("://")
+    if scheme != "filesystem":
+        return None
+    return Path(rest or "var/broker") / CONSUMERS_DIR
+
+
 def describe(url: str) -> str:
     """The URL without its password, for logs and health answers."""
     scheme, _, rest = url.partition("://")

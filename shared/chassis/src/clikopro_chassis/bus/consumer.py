@@ -24,21 +24,26 @@ kombu's embedded transports (which have no TTL or dead-letter exchanges).
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
 import itertools
 import logging
+import os
+import socket
 import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kombu import Connection, Consumer
 from kombu.message import Message
+from opentelemetry.trace import SpanKind
 from sqlalchemy.orm import Session
 
-from clikopro_chassis import inbox, metrics
+from clikopro_chassis import inbox, metrics, tracing
 from clikopro_chassis.bus.publisher import ConfirmingPublisher, OutgoingMessage
 from clikopro_chassis.bus.topology import Topology
 from clikopro_chassis.context import message_context
@@ -87,6 +92,7 @@ class EventConsumer:
         prefetch: int = 100,
         batch_size: int = 50,
         retry_delays: Sequence[float] = (0.5, 5.0, 30.0),
+        heartbeat_dir: Path | None = None,
     ) -> None:
         if not handlers:
             raise ValueError(f"{service} has no event handlers to consume for")
@@ -99,6 +105,8 @@ class EventConsumer:
         self.prefetch = prefetch
         self.batch_size = batch_size
         self.retry_delays = tuple(retry_delays)
+        self.heartbeat_dir = heartbeat_dir
+        self._heartbeat_at = 0.0
         self._received: list[Message] = []
         self._held: list[tuple[float, int, Message]] = []
         self._seq = itertools.count()
@@ -127,6 +135,7 @@ class EventConsumer:
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
             finally:
                 self.ready.clear()
+                self._heartbeat_stop()
                 # Unacknowledged messages go back to the queue when the channel closes.
                 self._received.clear()
                 self._held.clear()
@@ -147,12 +156,47 @@ class EventConsumer:
             self.ready.set()
             log.info("consuming %s for %s", queue.name, sorted(self.handlers))
             while not stop.is_set():
+                self._heartbeat()
                 self._receive(connection)
                 batch = self._take_ready()
                 if batch:
                     self._handle_batch(batch, publisher)
                 elif connection.transport.driver_type == "amqp":
                     connection.heartbeat_check()
+
+    # -- embedded broker: a file per consumer, for clikopro-ops ----------------------------------
+    # A stopped consumer renames its file ``*.stopped``: its time says since when nobody consumes.
+
+    @property
+    def _heartbeat_file(self) -> Path | None:
+        if self.heartbeat_dir is None:
+            return None
+        return self.heartbeat_dir / f"{self.topology.queue_name}@{socket.gethostname()}-{os.getpid()}"
+
+    def _heartbeat(self) -> None:
+        path = self._heartbeat_file
+        if path is None or time.monotonic() - self._heartbeat_at < 1.0:
+            return
+        first = self._heartbeat_at == 0.0
+        self._heartbeat_at = time.monotonic()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch()
+            if first:  # this queue has a consumer again: the stopped ones are history
+                for stopped in path.parent.glob(f"{self.topology.queue_name}@*.stopped"):
+                    stopped.unlink(missing_ok=True)
+        except OSError as exc:
+            log.debug("consumer heartbeat not written: %s", exc)
+
+    def _heartbeat_stop(self) -> None:
+        path = self._heartbeat_file
+        self._heartbeat_at = 0.0
+        if path is not None and path.exists():
+            try:
+                path.replace(path.with_name(path.name + ".stopped"))
+                path.with_name(path.name + ".stopped").touch()
+            except OSError as exc:
+                log.debug("consumer heartbeat not closed: %s", exc)
 
     def _receive(self, connection: Connection) -> None:
         """Wait up to a second for messages, then take whatever else already arrived."""
@@ -226,7 +270,7 @@ class EventConsumer:
                     continue
                 fresh.discard(event.id)  # a second copy in the same batch is a duplicate
                 try:
-                    self._handle(session, event)
+                    self._handle(session, event, outcome.message)
                 except Exception as exc:
                     log.info(
                         "handler of %s failed in a batch; running the batch one by one: %s", event.type, exc
@@ -256,7 +300,7 @@ class EventConsumer:
                         savepoint.commit()
                         outcomes.append(_Outcome(outcome.message, "duplicate", event))
                         continue
-                    self._handle(session, event)
+                    self._handle(session, event, outcome.message)
                     savepoint.commit()
                 except Exception as exc:
                     savepoint.rollback()
@@ -272,8 +316,19 @@ class EventConsumer:
             session.close()
         return outcomes
 
-    def _handle(self, session: Session, event: Event) -> None:
-        with message_context(correlation_id=event.correlation_id, causation_id=event.id):
+    def _handle(self, session: Session, event: Event, message: Message) -> None:
+        span = tracing.tracer().start_as_current_span(
+            f"{event.type} process",
+            context=tracing.context_from_message(message.headers),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "rabbitmq",
+                "messaging.destination.name": self.topology.queue_name,
+                "messaging.message.id": event.id,
+                "messaging.operation.type": "process",
+            },
+        )
+        with span, message_context(correlation_id=event.correlation_id, causation_id=event.id):
             started = time.perf_counter()
             try:
                 with self.uow_factory(session) as uow:
@@ -286,8 +341,11 @@ class EventConsumer:
         """After the commit: ack what is done, send the rest to retry or dead letter, then ack it."""
         forwards: list[OutgoingMessage] = []
         forwarded: list[_Outcome] = []
+        now = time.time()
         for outcome in outcomes:
             label = outcome.event.type if outcome.event else "unknown"
+            if outcome.event is not None:
+                self._observe_wait(outcome.event, now)
             if outcome.kind in {"done", "duplicate", "ignored"}:
                 outcome.message.ack()
                 metrics.EVENTS_HANDLED.labels(self.service, label, outcome.kind).inc()
@@ -310,6 +368,14 @@ class EventConsumer:
                         forward.headers[ATTEMPTS_HEADER],
                         forward.headers["x-error"],
                     )
+
+    def _observe_wait(self, event: Event, now: float) -> None:
+        """How long the event waited between its fact and this delivery (a consumer-side lag)."""
+        try:
+            occurred = dt.datetime.fromisoformat(event.occurred_at).timestamp()
+        except (TypeError, ValueError):
+            return
+        metrics.EVENT_WAIT.labels(self.service, event.type).observe(max(0.0, now - occurred))
 
     def _forward(self, outcome: _Outcome) -> OutgoingMessage:
         message = outcome.message

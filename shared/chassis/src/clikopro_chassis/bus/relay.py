@@ -14,14 +14,13 @@ interval passes; SQLite has no notifications and is polled.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 import time
 from collections.abc import Callable
 
 import psycopg
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import make_url
 
 from clikopro_chassis import metrics
@@ -30,7 +29,8 @@ from clikopro_chassis.bus.topology import Topology
 from clikopro_chassis.db import Database
 from clikopro_chassis.messaging import outbox_messages as outbox
 from clikopro_chassis.messaging import utcnow
-from clikopro_chassis.outbox import NOTIFY_CHANNEL
+from clikopro_chassis.outbox import NOTIFY_CHANNEL, pending_summary
+from clikopro_chassis.tracing import TRACEPARENT, traceparent_of_body
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,11 @@ class _Wakeup:
                 self._conn.close()
             finally:
                 self._conn = None
+
+
+def _trace_headers(body: str) -> dict[str, str]:
+    traceparent = traceparent_of_body(body)
+    return {TRACEPARENT: traceparent} if traceparent else {}
 
 
 class OutboxRelay:
@@ -129,12 +134,15 @@ class OutboxRelay:
                     message_id=row.event_id,
                     correlation_id=row.correlation_id,
                     type=row.event_type,
+                    headers=_trace_headers(row.body),
                 )
                 for row in rows
             ]
             ids = [row.id for row in rows]
             try:
+                started = time.perf_counter()
                 self.publisher.publish(messages)
+                metrics.RELAY_CONFIRM.labels(self.service).observe(time.perf_counter() - started)
             except Exception as exc:
                 session.rollback()
                 self._record_failure(ids, exc)
@@ -158,12 +166,7 @@ class OutboxRelay:
     def measure_lag(self) -> tuple[int, float]:
         """Pending count and age of the oldest pending event, for metrics and ``/ready``."""
         with self.database.session() as session:
-            count, oldest = session.execute(
-                select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.published_at.is_(None))
-            ).one()
-        if oldest is not None and oldest.tzinfo is None:
-            oldest = oldest.replace(tzinfo=dt.UTC)
-        age = (utcnow() - oldest).total_seconds() if oldest else 0.0
+            count, age = pending_summary(session)
         metrics.OUTBOX_PENDING.labels(self.service).set(count)
         metrics.OUTBOX_LAG.labels(self.service).set(age)
         return count, age

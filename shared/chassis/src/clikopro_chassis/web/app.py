@@ -26,6 +26,7 @@ from clikopro_chassis.context import request_id_var
 from clikopro_chassis.db import Database
 from clikopro_chassis.errors import CODE_BY_STATUS, AppError
 from clikopro_chassis.metrics import render_latest
+from clikopro_chassis.outbox import pending_summary
 from clikopro_chassis.web import security
 from clikopro_chassis.web.middleware import BodyLimitMiddleware, PathGuardMiddleware, RequestContextMiddleware
 from clikopro_chassis.web.validation import validator_map
@@ -105,6 +106,15 @@ class Readiness:
         self.extra = dict(extra)
         self._broker_ok_until = 0.0
 
+    def outbox(self) -> dict[str, float] | None:
+        """The outbox's figures, for ``clikopro-ops status`` (which never reads a service's database)."""
+        try:
+            with self.database.session() as session:
+                pending, age = pending_summary(session)
+        except Exception:  # noqa: BLE001 - the database check says why
+            return None
+        return {"pending": pending, "oldest_pending_age_seconds": round(age, 3)}
+
     def check(self) -> tuple[bool, dict[str, str]]:
         checks: dict[str, str] = {}
         try:
@@ -177,9 +187,9 @@ def create_app(
 
     def ready_view() -> tuple[flask.Response, int]:
         ok, checks = ready.check()
-        return flask.jsonify(status="ok" if ok else "unavailable", service=settings.service, checks=checks), (
-            200 if ok else 503
-        )
+        body = {"status": "ok" if ok else "unavailable", "service": settings.service, "checks": checks}
+        body["outbox"] = ready.outbox()
+        return flask.jsonify(body), (200 if ok else 503)
 
     def metrics_view() -> flask.Response:
         payload, content_type = render_latest()

@@ -18,9 +18,10 @@ import re
 import time
 import uuid
 
+from opentelemetry.trace import SpanKind, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from clikopro_chassis import metrics
+from clikopro_chassis import metrics, tracing
 from clikopro_chassis.context import message_context
 from clikopro_chassis.errors import AppError, NotFound, PayloadTooLarge, RequestShapeInvalid, field_error
 
@@ -85,13 +86,27 @@ class RequestContextMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
-        with message_context(request_id=request_id, correlation_id=correlation_id, causation_id=request_id):
+        method = scope.get("method", "")
+        span = tracing.tracer().start_as_current_span(
+            method,
+            context=tracing.context_from_headers(scope.get("headers", [])),
+            kind=SpanKind.SERVER,
+            attributes={"http.request.method": method, "clikopro.request_id": request_id},
+        )
+        with (
+            span as current,
+            message_context(request_id=request_id, correlation_id=correlation_id, causation_id=request_id),
+        ):
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
                 elapsed = time.perf_counter() - started
                 route = route_label(scope)
-                method = scope.get("method", "")
+                current.update_name(f"{method} {route}")
+                current.set_attribute("http.route", route)
+                current.set_attribute("http.response.status_code", status)
+                if status >= 500:
+                    current.set_status(StatusCode.ERROR)
                 if not scope.get("path", "").startswith(("/health", "/metrics")):
                     metrics.HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
                     metrics.HTTP_LATENCY.labels(self.service, method, route).observe(elapsed)
